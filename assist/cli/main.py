@@ -1,0 +1,94 @@
+"""`assist` command: one entry point, a sub-command per job, all on the same engine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from assist import __version__
+from assist.artifacts import ModelError
+from assist.settings import SettingsError
+
+# nothing may be fetched from a hub at run time
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="replay the bundled demo conversations with live assistance")
+    p.add_argument("--conversation", help="only this demo conversation id (default: all)")
+    p.add_argument("--speed", type=float, default=4.0,
+                   help="replay speed: 1 = real pauses between messages, 0 = no pauses")
+    p.add_argument("--no-generate", action="store_true", help="retrieval suggestions only")
+    p.add_argument("--n", type=int, default=None, help="suggestions per customer message")
+
+
+def _add_classify(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("classify", help="one message per stdin line -> one JSON analysis per line")
+    p.add_argument("--batch", type=int, default=32, help="messages per model call")
+
+
+def _add_suggest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("suggest", help="conversation JSONL on stdin -> suggestions JSON")
+    p.add_argument("--n", type=int, default=None, help="how many suggestions (default 3)")
+    p.add_argument("--no-generate", action="store_true", help="retrieval suggestions only")
+    p.add_argument("--seed", type=int, default=None, help="sampling seed for the generated one")
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="build, list or verify the model artifacts")
+    msub = p.add_subparsers(dest="models_cmd", required=True)
+    b = msub.add_parser("build", help="build missing or stale models into the cache")
+    b.add_argument("components", nargs="*", help="encoder, heads, llm (default: all)")
+    b.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    msub.add_parser("list", help="list built models")
+    msub.add_parser("verify", help="check sha256 of every file and run a smoke inference")
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="quality figures on the dev splits")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--grounding-samples", type=int, default=24,
+                   help="generated suggestions to check for invented facts (0 = skip)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assist", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"assist {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_demo, _add_classify, _add_suggest, _add_models, _add_eval):
+        add(sub)
+    return parser
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    # imported lazily so `assist --help` and `assist models build` stay fast and light
+    if name == "demo":
+        from assist.cli.demo import run
+    elif name == "classify":
+        from assist.cli.classify import run
+    elif name == "suggest":
+        from assist.cli.suggest import run
+    elif name == "models":
+        from assist.cli.models_cmd import run
+    else:
+        from assist.cli.eval_cmd import run
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _command(args.command)(args)
+    except (ModelError, SettingsError) as e:
+        print(f"assist {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `assist classify | head` is fine
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

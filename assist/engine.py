@@ -1,0 +1,198 @@
+"""The engine: one object that owns the models and turns customer messages into assistance.
+
+The CLI, the desktop app and the servers all drive this same class. It speaks in events
+(:mod:`assist.events`) so each consumer renders the same stream its own way. It is not
+thread-safe: the app gives it to one inference worker; the generator is cancellable between
+tokens through a ``threading.Event``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from assist import grounding, placeholders
+from assist.artifacts import ModelError
+from assist.conversation import Conversation
+from assist.entities import extract_entities
+from assist.events import (
+    AnalysisReady,
+    Event,
+    GenerationChunk,
+    GenerationDone,
+    GenerationFailed,
+    GenerationStarted,
+    SuggestionsReady,
+)
+from assist.profile import CompanyProfile, load_profile
+from assist.prompt import build_reply_messages
+from assist.retrieval import Library
+from assist.runtime.generator import Generator, SamplingParams
+from assist.runtime.text_models import TextModels
+from assist.settings import Settings
+from assist.types import Analysis, Message, Suggestion
+
+CONTEXT_TURNS = 6  # turns of history given to the generator
+MACROS_IN_PROMPT = 2
+
+
+class Engine:
+    def __init__(self, text_models: TextModels, library: Library | None, generator: Generator | None,
+                 profile: CompanyProfile, settings: Settings):
+        self.text_models = text_models
+        self.library = library
+        self.generator = generator
+        self.profile = profile
+        self.settings = settings
+        self.conversations: dict[str, Conversation] = {}
+        # why there is no generator, when one was wanted (shown to the user; retrieval goes on)
+        self.generator_error: str | None = None
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, generate: bool = True,
+             retrieval: bool = True, models_root: Path | None = None) -> Engine:
+        """Load the models once (raises assist.artifacts.ModelError naming a bad file).
+
+        ``retrieval=False, generate=False`` gives an analysis-only engine (``assist classify``).
+        """
+        settings = settings or Settings.load()
+        threads = settings["runtime.threads"] or None
+        text_models = TextModels.load(models_root, threads=threads)
+        library = Library.load(text_models) if retrieval else None
+        generator, generator_error = None, None
+        if generate and settings["suggestions.generate"]:
+            try:
+                generator = Generator.load(models_root)
+            except ModelError as e:  # a broken LLM must not take analysis and macros down
+                generator_error = str(e)
+        engine = cls(text_models, library, generator, load_profile(), settings)
+        engine.generator_error = generator_error
+        return engine
+
+    # -- analysis -------------------------------------------------------------------------
+
+    def analyze(self, text: str) -> Analysis:
+        return self.analyze_batch([text])[0]
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
+        floor = self.settings["intent.min_confidence"]
+        out = []
+        for text, ta in zip(texts, self.text_models.analyze(texts), strict=True):
+            intent = ta.intent
+            if floor and intent.label != "other" and intent.confidence < floor:
+                intent = replace(intent, label="other", reason="low_confidence")
+            out.append(Analysis(text, intent, ta.sentiment, tuple(extract_entities(text)),
+                                ta.embedding))
+        return out
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        conv = self.conversations.get(conversation_id)
+        if conv is None:
+            conv = Conversation(conversation_id,
+                                trend_alpha=self.settings["sentiment.trend_alpha"],
+                                trend_threshold=self.settings["escalation.trend_threshold"])
+            self.conversations[conversation_id] = conv
+        return conv
+
+    def add_message(self, message: Message) -> AnalysisReady | None:
+        """Record a message; customer messages are analysed (agent ones only update slots)."""
+        conv = self.conversation(message.conversation_id)
+        analysis = self.analyze(message.text) if message.role == "customer" else None
+        turn = conv.add(message, analysis)
+        if analysis is None:
+            return None
+        return AnalysisReady(conv.conversation_id, turn.index, analysis)
+
+    # -- suggestions ----------------------------------------------------------------------
+
+    def retrieve(self, conv: Conversation, n: int) -> list[Suggestion]:
+        """Ranked macros / KB answers for the last customer turn, placeholders filled."""
+        last = conv.last_customer
+        if last is None or last.analysis is None:
+            return []
+        if self.library is None:
+            raise RuntimeError("this engine was loaded without retrieval")
+        ranked = self.library.rank(last.analysis.embedding, conv.recent_embeddings(),
+                                   last.analysis.intent, n=n)
+        return [self._fill(s, conv) for s in ranked]
+
+    def _fill(self, suggestion: Suggestion, conv: Conversation) -> Suggestion:
+        result = placeholders.fill(suggestion.text, conv.slots, self.profile)
+        return replace(suggestion, text=result.text, unfilled=tuple(result.unfilled))
+
+    def suggest(self, conv: Conversation, n: int | None = None,
+                cancel: threading.Event | None = None, generate: bool = True) -> Iterator[Event]:
+        """Events for the last customer message: retrieval first, then the streamed draft."""
+        last = conv.last_customer
+        if last is None or last.analysis is None:
+            return
+        n = n or self.settings["suggestions.count"]
+        use_llm = generate and self.generator is not None and n > 1
+        start = time.perf_counter()
+        retrieved = self.retrieve(conv, n - 1 if use_llm else n)
+        yield SuggestionsReady(conv.conversation_id, last.index, tuple(retrieved),
+                               (time.perf_counter() - start) * 1000)
+        if use_llm:
+            yield from self._generate(conv, retrieved, cancel)
+
+    def _generate(self, conv: Conversation, retrieved: list[Suggestion],
+                  cancel: threading.Event | None) -> Iterator[Event]:
+        assert self.generator is not None
+        last = conv.last_customer
+        assert last is not None and last.analysis is not None
+        cid, idx = conv.conversation_id, last.index
+        macros = [s.text for s in retrieved[:MACROS_IN_PROMPT]]
+        messages = build_reply_messages([t.message for t in conv.turns[-CONTEXT_TURNS:]], macros,
+                                        self.profile.facts(), last.analysis.intent.label)
+        yield GenerationStarted(cid, idx)
+        start = time.perf_counter()
+        first = None
+        chunks: list[str] = []
+        try:
+            for chunk in self.generator.stream(messages, self.sampling(), cancel):
+                if first is None:
+                    first = time.perf_counter()
+                chunks.append(chunk)
+                yield GenerationChunk(cid, idx, chunk)
+        except Exception as e:  # a broken model must not take the retrieval results down
+            yield GenerationFailed(cid, idx, f"generation failed: {e}")
+            return
+        if cancel is not None and cancel.is_set():
+            yield GenerationFailed(cid, idx, "cancelled: a newer customer message arrived",
+                                   cancelled=True)
+            return
+        end = time.perf_counter()
+        sources = [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
+        text = grounding.repair("".join(chunks).strip(), sources)
+        filled = placeholders.fill(text, conv.slots, self.profile)
+        suggestion = Suggestion(filled.text, "generated", None,
+                                tuple(c for s in retrieved for c in s.citations),
+                                unfilled=tuple(filled.unfilled))
+        first_ms = ((first or end) - start) * 1000
+        rate = (len(chunks) - 1) / (end - first) if first and end > first and chunks else 0.0
+        yield GenerationDone(cid, idx, suggestion, first_ms, rate)
+
+    def sampling(self) -> SamplingParams:
+        s = self.settings
+        return SamplingParams(
+            temperature=s["generation.temperature"], top_k=s["generation.top_k"],
+            top_p=s["generation.top_p"], repetition_penalty=s["generation.repetition_penalty"],
+            max_tokens=s["generation.max_tokens"], seed=s["generation.seed"],
+        )
+
+    def suggestions(self, conv: Conversation, n: int | None = None,
+                    generate: bool = True) -> list[Suggestion]:
+        """The final ranked list (what ``assist suggest`` prints)."""
+        out: list[Suggestion] = []
+        for event in self.suggest(conv, n, generate=generate):
+            if isinstance(event, SuggestionsReady):
+                out.extend(event.suggestions)
+            elif isinstance(event, GenerationDone):
+                out.insert(1, event.suggestion)
+            elif isinstance(event, GenerationFailed):
+                extra = self.retrieve(conv, len(out) + 1)[len(out):]
+                out.extend(extra)
+        return out

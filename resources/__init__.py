@@ -1,0 +1,1 @@
+"""Bundled resources: demo conversations, macros, example profile and KB."""
