@@ -63,9 +63,7 @@ def locate(component: str, root: Path | None = None) -> Artifact:
     root = root or models_dir()
     digest = current_hash(component, root)
     if digest is None:
-        raise ModelError(
-            f"model '{component}' is not built in {root}: run `assist models build`"
-        )
+        raise ModelError(f"model '{component}' is not built in {root}: run `assist models build`")
     path = root / component / digest
     manifest_path = path / MANIFEST
     try:
@@ -95,8 +93,9 @@ def check_files(artifact: Artifact) -> list[str]:
     return problems
 
 
-def publish(component: str, recipe_hash: str, staging: Path, card: dict[str, Any],
-            root: Path | None = None) -> Artifact:
+def publish(
+    component: str, recipe_hash: str, staging: Path, card: dict[str, Any], root: Path | None = None
+) -> Artifact:
     """Move a finished build from ``staging`` into the store and make it current.
 
     The files are hashed into the manifest (and the card) so ``verify`` can tell damage apart.

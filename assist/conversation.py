@@ -89,7 +89,7 @@ class Conversation:
             reasons.append(f"negative sentiment trend ({self.trend:+.2f})")
         if last.analysis.intent.label in ESCALATION_INTENTS:
             reasons.append(f"escalation intent: {last.analysis.intent.label}")
-        recent = [t.analysis for t in self.customer_turns[-self.low_confidence_run:]]
+        recent = [t.analysis for t in self.customer_turns[-self.low_confidence_run :]]
         if len(recent) == self.low_confidence_run and all(
             a is not None and a.intent.label == "other" for a in recent
         ):

@@ -30,5 +30,7 @@ def load_demo() -> list[DemoConversation]:
         grouped.setdefault(message.conversation_id, []).append(message)
         if "customer" in obj:
             names[message.conversation_id] = obj["customer"]
-    return [DemoConversation(cid, names.get(cid, "Customer"), tuple(msgs))
-            for cid, msgs in grouped.items()]
+    return [
+        DemoConversation(cid, names.get(cid, "Customer"), tuple(msgs))
+        for cid, msgs in grouped.items()
+    ]

@@ -40,8 +40,14 @@ MACROS_IN_PROMPT = 2
 
 
 class Engine:
-    def __init__(self, text_models: TextModels, library: Library | None, generator: Generator | None,
-                 profile: CompanyProfile, settings: Settings):
+    def __init__(
+        self,
+        text_models: TextModels,
+        library: Library | None,
+        generator: Generator | None,
+        profile: CompanyProfile,
+        settings: Settings,
+    ):
         self.text_models = text_models
         self.library = library
         self.generator = generator
@@ -52,8 +58,13 @@ class Engine:
         self.generator_error: str | None = None
 
     @classmethod
-    def load(cls, settings: Settings | None = None, generate: bool = True,
-             retrieval: bool = True, models_root: Path | None = None) -> Engine:
+    def load(
+        cls,
+        settings: Settings | None = None,
+        generate: bool = True,
+        retrieval: bool = True,
+        models_root: Path | None = None,
+    ) -> Engine:
         """Load the models once (raises assist.artifacts.ModelError naming a bad file).
 
         ``retrieval=False, generate=False`` gives an analysis-only engine (``assist classify``).
@@ -84,16 +95,19 @@ class Engine:
             intent = ta.intent
             if floor and intent.label != "other" and intent.confidence < floor:
                 intent = replace(intent, label="other", reason="low_confidence")
-            out.append(Analysis(text, intent, ta.sentiment, tuple(extract_entities(text)),
-                                ta.embedding))
+            out.append(
+                Analysis(text, intent, ta.sentiment, tuple(extract_entities(text)), ta.embedding)
+            )
         return out
 
     def conversation(self, conversation_id: str) -> Conversation:
         conv = self.conversations.get(conversation_id)
         if conv is None:
-            conv = Conversation(conversation_id,
-                                trend_alpha=self.settings["sentiment.trend_alpha"],
-                                trend_threshold=self.settings["escalation.trend_threshold"])
+            conv = Conversation(
+                conversation_id,
+                trend_alpha=self.settings["sentiment.trend_alpha"],
+                trend_threshold=self.settings["escalation.trend_threshold"],
+            )
             self.conversations[conversation_id] = conv
         return conv
 
@@ -115,16 +129,22 @@ class Engine:
             return []
         if self.library is None:
             raise RuntimeError("this engine was loaded without retrieval")
-        ranked = self.library.rank(last.analysis.embedding, conv.recent_embeddings(),
-                                   last.analysis.intent, n=n)
+        ranked = self.library.rank(
+            last.analysis.embedding, conv.recent_embeddings(), last.analysis.intent, n=n
+        )
         return [self._fill(s, conv) for s in ranked]
 
     def _fill(self, suggestion: Suggestion, conv: Conversation) -> Suggestion:
         result = placeholders.fill(suggestion.text, conv.slots, self.profile)
         return replace(suggestion, text=result.text, unfilled=tuple(result.unfilled))
 
-    def suggest(self, conv: Conversation, n: int | None = None,
-                cancel: threading.Event | None = None, generate: bool = True) -> Iterator[Event]:
+    def suggest(
+        self,
+        conv: Conversation,
+        n: int | None = None,
+        cancel: threading.Event | None = None,
+        generate: bool = True,
+    ) -> Iterator[Event]:
         """Events for the last customer message: retrieval first, then the streamed draft."""
         last = conv.last_customer
         if last is None or last.analysis is None:
@@ -133,20 +153,26 @@ class Engine:
         use_llm = generate and self.generator is not None and n > 1
         start = time.perf_counter()
         retrieved = self.retrieve(conv, n - 1 if use_llm else n)
-        yield SuggestionsReady(conv.conversation_id, last.index, tuple(retrieved),
-                               (time.perf_counter() - start) * 1000)
+        yield SuggestionsReady(
+            conv.conversation_id, last.index, tuple(retrieved), (time.perf_counter() - start) * 1000
+        )
         if use_llm:
             yield from self._generate(conv, retrieved, cancel)
 
-    def _generate(self, conv: Conversation, retrieved: list[Suggestion],
-                  cancel: threading.Event | None) -> Iterator[Event]:
+    def _generate(
+        self, conv: Conversation, retrieved: list[Suggestion], cancel: threading.Event | None
+    ) -> Iterator[Event]:
         assert self.generator is not None
         last = conv.last_customer
         assert last is not None and last.analysis is not None
         cid, idx = conv.conversation_id, last.index
         macros = [s.text for s in retrieved[:MACROS_IN_PROMPT]]
-        messages = build_reply_messages([t.message for t in conv.turns[-CONTEXT_TURNS:]], macros,
-                                        self.profile.facts(), last.analysis.intent.label)
+        messages = build_reply_messages(
+            [t.message for t in conv.turns[-CONTEXT_TURNS:]],
+            macros,
+            self.profile.described_facts(),
+            last.analysis.intent.label,
+        )
         yield GenerationStarted(cid, idx)
         start = time.perf_counter()
         first = None
@@ -161,16 +187,23 @@ class Engine:
             yield GenerationFailed(cid, idx, f"generation failed: {e}")
             return
         if cancel is not None and cancel.is_set():
-            yield GenerationFailed(cid, idx, "cancelled: a newer customer message arrived",
-                                   cancelled=True)
+            yield GenerationFailed(
+                cid, idx, "cancelled: a newer customer message arrived", cancelled=True
+            )
             return
         end = time.perf_counter()
-        sources = [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
+        sources = (
+            [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
+        )
         text = grounding.repair("".join(chunks).strip(), sources)
         filled = placeholders.fill(text, conv.slots, self.profile)
-        suggestion = Suggestion(filled.text, "generated", None,
-                                tuple(c for s in retrieved for c in s.citations),
-                                unfilled=tuple(filled.unfilled))
+        suggestion = Suggestion(
+            filled.text,
+            "generated",
+            None,
+            tuple(c for s in retrieved for c in s.citations),
+            unfilled=tuple(filled.unfilled),
+        )
         first_ms = ((first or end) - start) * 1000
         rate = (len(chunks) - 1) / (end - first) if first and end > first and chunks else 0.0
         yield GenerationDone(cid, idx, suggestion, first_ms, rate)
@@ -178,13 +211,17 @@ class Engine:
     def sampling(self) -> SamplingParams:
         s = self.settings
         return SamplingParams(
-            temperature=s["generation.temperature"], top_k=s["generation.top_k"],
-            top_p=s["generation.top_p"], repetition_penalty=s["generation.repetition_penalty"],
-            max_tokens=s["generation.max_tokens"], seed=s["generation.seed"],
+            temperature=s["generation.temperature"],
+            top_k=s["generation.top_k"],
+            top_p=s["generation.top_p"],
+            repetition_penalty=s["generation.repetition_penalty"],
+            max_tokens=s["generation.max_tokens"],
+            seed=s["generation.seed"],
         )
 
-    def suggestions(self, conv: Conversation, n: int | None = None,
-                    generate: bool = True) -> list[Suggestion]:
+    def suggestions(
+        self, conv: Conversation, n: int | None = None, generate: bool = True
+    ) -> list[Suggestion]:
         """The final ranked list (what ``assist suggest`` prints)."""
         out: list[Suggestion] = []
         for event in self.suggest(conv, n, generate=generate):
@@ -193,6 +230,6 @@ class Engine:
             elif isinstance(event, GenerationDone):
                 out.insert(1, event.suggestion)
             elif isinstance(event, GenerationFailed):
-                extra = self.retrieve(conv, len(out) + 1)[len(out):]
+                extra = self.retrieve(conv, len(out) + 1)[len(out) :]
                 out.extend(extra)
         return out

@@ -38,15 +38,19 @@ def main() -> None:
                 elif isinstance(ev, GenerationDone):
                     first_ms.append(ev.first_token_ms)
                     rates.append(ev.tokens_per_s)
-    print(json.dumps({
-        "bench": "engine",
-        "messages": len(analysis_ms),
-        "analysis_p50_ms": pct(analysis_ms, 50),
-        "suggestions_ready_p50_ms": pct(ready_ms, 50),
-        "suggestions_ready_max_ms": round(max(ready_ms), 2) if ready_ms else None,
-        "first_token_p50_ms": pct(first_ms, 50),
-        "decode_tok_s_p50": pct(rates, 50),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "engine",
+                "messages": len(analysis_ms),
+                "analysis_p50_ms": pct(analysis_ms, 50),
+                "suggestions_ready_p50_ms": pct(ready_ms, 50),
+                "suggestions_ready_max_ms": round(max(ready_ms), 2) if ready_ms else None,
+                "first_token_p50_ms": pct(first_ms, 50),
+                "decode_tok_s_p50": pct(rates, 50),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

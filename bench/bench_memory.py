@@ -40,15 +40,19 @@ def main() -> None:
         if not loaded and "models ready" in buffer:
             loaded = rss
     buffer += proc.stdout.read() or ""
-    print(json.dumps({
-        "bench": "memory",
-        "demo_peak_rss_mb": round(peak, 1),
-        "rss_after_load_mb": round(loaded, 1),
-        "budget_mb": BUDGET_MB,
-        "peak_over_budget": round(peak / BUDGET_MB, 3),
-        "demo_seconds": round(time.perf_counter() - start, 1),
-        "exit_code": proc.returncode,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "memory",
+                "demo_peak_rss_mb": round(peak, 1),
+                "rss_after_load_mb": round(loaded, 1),
+                "budget_mb": BUDGET_MB,
+                "peak_over_budget": round(peak / BUDGET_MB, 3),
+                "demo_seconds": round(time.perf_counter() - start, 1),
+                "exit_code": proc.returncode,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def is_current(component: str, root: Path) -> bool:
         return False
 
 
-def build(components: list[str] | None = None, force: bool = False,
-          root: Path | None = None, log=print) -> list[str]:
+def build(
+    components: list[str] | None = None, force: bool = False, root: Path | None = None, log=print
+) -> list[str]:
     """Build what is missing or stale; returns the components that were (re)built."""
     root = root or models_dir()
     built = []

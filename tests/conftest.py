@@ -9,8 +9,9 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def isolated_profile(tmp_path_factory: pytest.TempPathFactory,
-                     monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_profile(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point ASSIST_HOME at a fresh temp dir; the model cache stays shared (read-only use)."""
     home = tmp_path_factory.mktemp("assist-home")
     monkeypatch.setenv("ASSIST_HOME", str(home))

@@ -18,8 +18,9 @@ def _stage(tmp: Path, payload: bytes) -> Path:
 
 def test_publish_then_locate(tmp_path: Path) -> None:
     root = tmp_path / "models"
-    art = artifacts.publish("encoder", "abc123", _stage(tmp_path, b"x" * 1000),
-                            {"metrics": {"acc": 0.9}}, root)
+    art = artifacts.publish(
+        "encoder", "abc123", _stage(tmp_path, b"x" * 1000), {"metrics": {"acc": 0.9}}, root
+    )
     assert art.recipe_hash == "abc123"
     assert set(art.files) == {"model.bin", "sub/vocab.txt"}
     assert art.card["sha256"]["model.bin"] == artifacts.sha256_file(art.file("model.bin"))

@@ -15,17 +15,25 @@ from assist import artifacts
 from assist.paths import models_dir
 
 
-def assist(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
-           timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "assist", *args], input=stdin,
-                          capture_output=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+def assist(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "assist", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def jsonl(*messages: tuple[str, str]) -> bytes:
-    lines = [json.dumps({"conversation_id": "t1", "role": role, "text": text,
-                         "ts": f"2026-11-23T10:0{i}:00Z"})
-             for i, (role, text) in enumerate(messages)]
+    lines = [
+        json.dumps(
+            {"conversation_id": "t1", "role": role, "text": text, "ts": f"2026-11-23T10:0{i}:00Z"}
+        )
+        for i, (role, text) in enumerate(messages)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -34,8 +42,10 @@ def test_classify_reports_bad_lines_and_keeps_the_rest() -> None:
     result = assist("classify", stdin=stdin)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert [r["text"] for r in rows] == ["where is my order 48213977?",
-                                         "I want a refund, this is awful"]
+    assert [r["text"] for r in rows] == [
+        "where is my order 48213977?",
+        "I want a refund, this is awful",
+    ]
     err = result.stderr.decode()
     assert "line 2" in err and "empty" in err
     assert "line 3" in err and "UTF-8" in err
@@ -46,15 +56,18 @@ def test_classify_reports_bad_lines_and_keeps_the_rest() -> None:
     assert -1 <= first["sentiment"]["score"] <= 1
     order = [e for e in first["entities"] if e["type"] == "order_id"]
     assert order and order[0]["value"] == "48213977"
-    assert first["text"][order[0]["start"]:order[0]["end"]] == "48213977"
+    assert first["text"][order[0]["start"] : order[0]["end"]] == "48213977"
     assert rows[1]["sentiment"]["label"] == "negative"
 
 
 def test_classify_ten_thousand_lines_in_one_call() -> None:
-    texts = ["I need to cancel order %d" % i if i % 2 else "what's the weather in Rome %d" % i
-             for i in range(10_000)]
-    result = assist("classify", "--batch", "64", stdin=("\n".join(texts) + "\n").encode(),
-                    timeout=600)
+    texts = [
+        f"I need to cancel order {i}" if i % 2 else f"what's the weather in Rome {i}"
+        for i in range(10_000)
+    ]
+    result = assist(
+        "classify", "--batch", "64", stdin=("\n".join(texts) + "\n").encode(), timeout=600
+    )
     assert result.returncode == 0, result.stderr
     rows = result.stdout.decode().splitlines()
     assert len(rows) == 10_000
@@ -71,9 +84,11 @@ def test_classify_huge_message() -> None:
 
 
 def test_suggest_fills_slots_from_the_conversation() -> None:
-    stdin = jsonl(("customer", "Hi, my order 48213977 hasn't arrived yet."),
-                  ("agent", "Sorry to hear that, let me check."),
-                  ("customer", "Can you tell me where my order is?"))
+    stdin = jsonl(
+        ("customer", "Hi, my order 48213977 hasn't arrived yet."),
+        ("agent", "Sorry to hear that, let me check."),
+        ("customer", "Can you tell me where my order is?"),
+    )
     result = assist("suggest", "--no-generate", "--n", "3", stdin=stdin)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
@@ -94,8 +109,10 @@ def test_suggest_streams_a_generated_suggestion() -> None:
 
 
 def test_suggest_skips_malformed_lines_and_fails_without_customer() -> None:
-    stdin = b'{"role": "customer", "text": "cancel my order please"}\n{oops\n' \
-            b'{"role": "robot", "text": "x"}\n'
+    stdin = (
+        b'{"role": "customer", "text": "cancel my order please"}\n{oops\n'
+        b'{"role": "robot", "text": "x"}\n'
+    )
     result = assist("suggest", "--no-generate", stdin=stdin)
     assert result.returncode == 0, result.stderr
     err = result.stderr.decode()

@@ -8,17 +8,25 @@ from assist.conversation import Conversation
 from assist.types import Analysis, Entity, IntentResult, Message, SentimentResult
 
 
-def analysis(text: str, intent: str, score: float, entities: tuple[Entity, ...] = (),
-             confidence: float = 0.9) -> Analysis:
+def analysis(
+    text: str, intent: str, score: float, entities: tuple[Entity, ...] = (), confidence: float = 0.9
+) -> Analysis:
     label = "negative" if score < -0.3 else "positive" if score > 0.3 else "neutral"
-    return Analysis(text, IntentResult(intent, confidence, ((intent, confidence),)),
-                    SentimentResult(label, score), entities, np.ones(4, dtype=np.float32) * score)
+    return Analysis(
+        text,
+        IntentResult(intent, confidence, ((intent, confidence),)),
+        SentimentResult(label, score),
+        entities,
+        np.ones(4, dtype=np.float32) * score,
+    )
 
 
-def customer(conv: Conversation, text: str, intent: str, score: float,
-             entities: tuple[Entity, ...] = ()) -> None:
-    conv.add(Message(conv.conversation_id, "customer", text),
-             analysis(text, intent, score, entities))
+def customer(
+    conv: Conversation, text: str, intent: str, score: float, entities: tuple[Entity, ...] = ()
+) -> None:
+    conv.add(
+        Message(conv.conversation_id, "customer", text), analysis(text, intent, score, entities)
+    )
 
 
 def test_trend_is_an_exponential_moving_average() -> None:

@@ -32,8 +32,14 @@ def test_save_and_load_round_trip(isolated_profile: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("suggestions.count", 0), ("suggestions.count", "many"), ("ui.theme", "purple"),
-     ("generation.top_p", 1.5), ("no.such", 1), ("suggestions.generate", "maybe")],
+    [
+        ("suggestions.count", 0),
+        ("suggestions.count", "many"),
+        ("ui.theme", "purple"),
+        ("generation.top_p", 1.5),
+        ("no.such", 1),
+        ("suggestions.generate", "maybe"),
+    ],
 )
 def test_invalid_values_are_refused_with_the_name(name: str, value: object) -> None:
     with pytest.raises(SettingsError, match=name.replace(".", r"\.")):

@@ -58,8 +58,10 @@ class Printer:
         trend = conv.trend if conv.trend is not None else a.sentiment.score
         arrow = ARROW[conv.trend_direction()]
         colour = {"negative": "31", "neutral": "37", "positive": "32"}[a.sentiment.label]
-        self.line(f"    sentiment  {self.style(a.sentiment.label, colour)} {a.sentiment.score:+.2f}"
-                  f"   trend {trend:+.2f} {arrow} {conv.trend_direction()}")
+        self.line(
+            f"    sentiment  {self.style(a.sentiment.label, colour)} {a.sentiment.score:+.2f}"
+            f"   trend {trend:+.2f} {arrow} {conv.trend_direction()}"
+        )
         ents = ", ".join(f"{e.type}={e.value}" for e in a.entities) or "—"
         self.line(f"    entities   {ents}")
         esc = conv.escalation()
@@ -67,8 +69,14 @@ class Printer:
             self.line(self.style(f"    ⚑ escalate: {'; '.join(esc.reasons)}", "33"))
 
 
-def replay(engine: Engine, printer: Printer, speed: float, n: int | None, generate: bool,
-           only: str | None = None) -> int:
+def replay(
+    engine: Engine,
+    printer: Printer,
+    speed: float,
+    n: int | None,
+    generate: bool,
+    only: str | None = None,
+) -> int:
     shown = 0
     for demo in load_demo():
         if only and demo.conversation_id != only:
@@ -91,8 +99,9 @@ def replay(engine: Engine, printer: Printer, speed: float, n: int | None, genera
     return shown
 
 
-def render_suggestions(engine: Engine, conv: Conversation, printer: Printer, n: int | None,
-                       generate: bool) -> None:
+def render_suggestions(
+    engine: Engine, conv: Conversation, printer: Printer, n: int | None, generate: bool
+) -> None:
     count = 0
     for event in engine.suggest(conv, n, generate=generate):
         if isinstance(event, SuggestionsReady):
@@ -110,9 +119,13 @@ def render_suggestions(engine: Engine, conv: Conversation, printer: Printer, n: 
             printer.out.flush()
         elif isinstance(event, GenerationDone):
             printer.line()
-            printer.line(printer.style(
-                f"        (first token {event.first_token_ms:.0f} ms, "
-                f"{event.tokens_per_s:.0f} tok/s)", "2"))
+            printer.line(
+                printer.style(
+                    f"        (first token {event.first_token_ms:.0f} ms, "
+                    f"{event.tokens_per_s:.0f} tok/s)",
+                    "2",
+                )
+            )
             if event.suggestion.unfilled:
                 printer.line(f"        to fill by hand: {', '.join(event.suggestion.unfilled)}")
         elif isinstance(event, GenerationFailed):

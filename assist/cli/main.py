@@ -18,8 +18,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="replay the bundled demo conversations with live assistance")
     p.add_argument("--conversation", help="only this demo conversation id (default: all)")
-    p.add_argument("--speed", type=float, default=4.0,
-                   help="replay speed: 1 = real pauses between messages, 0 = no pauses")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=4.0,
+        help="replay speed: 1 = real pauses between messages, 0 = no pauses",
+    )
     p.add_argument("--no-generate", action="store_true", help="retrieval suggestions only")
     p.add_argument("--n", type=int, default=None, help="suggestions per customer message")
 
@@ -49,8 +53,12 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="quality figures on the dev splits")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--grounding-samples", type=int, default=24,
-                   help="generated suggestions to check for invented facts (0 = skip)")
+    p.add_argument(
+        "--grounding-samples",
+        type=int,
+        default=24,
+        help="generated suggestions to check for invented facts (0 = skip)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

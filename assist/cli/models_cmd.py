@@ -15,13 +15,18 @@ def _build(args: argparse.Namespace) -> int:
     try:
         from models.build import RECIPES, build
     except ImportError as e:
-        print(f"assist models build: needs the build tools ({e.name} is missing): run "
-              "`./dev setup` in a checkout, or `pip install -e .[build]`", file=sys.stderr)
+        print(
+            f"assist models build: needs the build tools ({e.name} is missing): run "
+            "`./dev setup` in a checkout, or `pip install -e .[build]`",
+            file=sys.stderr,
+        )
         return 1
     unknown = [c for c in args.components if c not in RECIPES]
     if unknown:
-        print(f"assist models build: unknown component(s) {unknown}; "
-              f"choose from {list(RECIPES)}", file=sys.stderr)
+        print(
+            f"assist models build: unknown component(s) {unknown}; choose from {list(RECIPES)}",
+            file=sys.stderr,
+        )
         return 2
     build(args.components or None, force=args.force)
     return 0

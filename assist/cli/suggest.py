@@ -31,14 +31,20 @@ def run(args: argparse.Namespace) -> int:
         settings.set("generation.seed", args.seed)
     engine = Engine.load(settings, generate=not args.no_generate)
     if engine.generator_error:
-        print(f"assist suggest: warning: no generated suggestion: {engine.generator_error}",
-              file=sys.stderr)
+        print(
+            f"assist suggest: warning: no generated suggestion: {engine.generator_error}",
+            file=sys.stderr,
+        )
     conv = engine.conversation(messages[-1].conversation_id)
     for message in messages:
         # one JSONL may mix ids; the answer is for the conversation of the last line
         engine.add_message(replace(message, conversation_id=conv.conversation_id))
     suggestions = engine.suggestions(conv, args.n, generate=not args.no_generate)
-    json.dump({"suggestions": [s.to_json() for s in suggestions]}, sys.stdout,
-              ensure_ascii=False, indent=2)
+    json.dump(
+        {"suggestions": [s.to_json() for s in suggestions]},
+        sys.stdout,
+        ensure_ascii=False,
+        indent=2,
+    )
     sys.stdout.write("\n")
     return 0

