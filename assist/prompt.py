@@ -3,8 +3,9 @@
 Why it looks like this: a 135M-parameter model follows short, concrete instructions best and
 every prompt token costs first-token latency (prefill), so the system prompt is a handful of
 rules, the macros and profile facts are the only "knowledge" offered, and the conversation is
-fenced in a clearly delimited block, labelled as data and put first (it only grows turn
-by turn, so the generator can reuse its cached prefix) so a customer writing "ignore your
+fenced in a clearly delimited block, labelled as data and put first after the system message
+(which holds the rarely changing shop profile; the conversation only grows turn by turn, so
+the generator can reuse its cached prefix) so a customer writing "ignore your
 instructions" is quoted, not obeyed. Only the last few turns are kept, each clipped.
 """
 
@@ -30,7 +31,7 @@ CONVERSATION_END = "</conversation>"
 
 MAX_TURNS = 6  # older turns rarely change the next reply and cost prefill time
 MAX_TURN_CHARS = 600
-MAX_MACRO_CHARS = 700
+MAX_MACRO_CHARS = 320  # ~70 tokens: each note token costs ~1.5 ms of first-token latency
 MAX_MACROS = 3
 
 
@@ -75,15 +76,17 @@ def build_reply_messages(
         parts += [f"- {_clip(m, MAX_MACRO_CHARS)}" for m in macros[:MAX_MACROS]]
     else:
         parts.append("- No approved answer fits: do not promise anything specific.")
-    if profile_facts:
-        parts.append(
-            "- Shop profile: "
-            + "; ".join(f"{k}: {_clip(v, 200)}" for k, v in profile_facts.items())
-        )
     if intent:
-        parts.append(f"- The customer's request is about: {intent.replace('_', ' ')}")
+        parts.append(f"- Topic: {intent.replace('_', ' ')}")
     parts += ["</notes>", "As the agent, reply to the customer's last message."]
+    # The shop profile changes rarely: in the system message it is part of the cached prefix
+    # instead of being prefilled again for every customer message.
+    system = SYSTEM_PROMPT
+    if profile_facts:
+        system += "\nShop profile: " + "; ".join(
+            f"{k}: {_clip(v, 200)}" for k, v in profile_facts.items()
+        )
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system},
         {"role": "user", "content": "\n".join(parts)},
     ]

