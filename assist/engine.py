@@ -28,7 +28,7 @@ from assist.events import (
     SuggestionsReady,
 )
 from assist.profile import CompanyProfile, load_profile
-from assist.prompt import build_reply_messages
+from assist.prompt import ReplyFilter, build_reply_messages
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, SamplingParams
 from assist.runtime.text_models import TextModels
@@ -168,7 +168,7 @@ class Engine:
         cid, idx = conv.conversation_id, last.index
         macros = [s.text for s in retrieved[:MACROS_IN_PROMPT]]
         messages = build_reply_messages(
-            [t.message for t in conv.turns[-CONTEXT_TURNS:]],
+            [t.message for t in conv.turns[: last.index + 1][-CONTEXT_TURNS:]],
             macros,
             self.profile.described_facts(),
             last.analysis.intent.label,
@@ -177,12 +177,20 @@ class Engine:
         start = time.perf_counter()
         first = None
         chunks: list[str] = []
+        reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
         try:
-            for chunk in self.generator.stream(messages, self.sampling(), cancel):
-                if first is None:
-                    first = time.perf_counter()
-                chunks.append(chunk)
-                yield GenerationChunk(cid, idx, chunk)
+            stream = self.generator.stream(messages, self.sampling(), cancel)
+            try:
+                for token_text in stream:
+                    if first is None:
+                        first = time.perf_counter()
+                    if chunk := reply.feed(token_text):
+                        chunks.append(chunk)
+                        yield GenerationChunk(cid, idx, chunk)
+                    if reply.stopped:
+                        break
+            finally:
+                stream.close()  # stops decoding at once when the reply ended early
         except Exception as e:  # a broken model must not take the retrieval results down
             yield GenerationFailed(cid, idx, f"generation failed: {e}")
             return
@@ -191,6 +199,9 @@ class Engine:
                 cid, idx, "cancelled: a newer customer message arrived", cancelled=True
             )
             return
+        if tail := reply.finish():
+            chunks.append(tail)
+            yield GenerationChunk(cid, idx, tail)
         end = time.perf_counter()
         sources = (
             [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
@@ -205,7 +216,8 @@ class Engine:
             unfilled=tuple(filled.unfilled),
         )
         first_ms = ((first or end) - start) * 1000
-        rate = (len(chunks) - 1) / (end - first) if first and end > first and chunks else 0.0
+        stats = self.generator.last_stats
+        rate = (stats.generated_tokens - 1) / stats.decode_s if stats.decode_s > 0 else 0.0
         yield GenerationDone(cid, idx, suggestion, first_ms, rate)
 
     def warm_up(self) -> None:

@@ -82,8 +82,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "generation.max_tokens",
         int,
-        120,
-        "Longest generated suggestion, in tokens.",
+        96,
+        "Longest generated suggestion, in tokens (a chat reply is 2-4 sentences).",
         minimum=8,
         maximum=1024,
     ),

@@ -1,7 +1,8 @@
 """Recipe for the intent and sentiment heads on top of the shared encoder's embeddings.
 
 Intent: multinomial logistic regression over Bitext's 27 intents + ``other`` (CLINC150 out-of-
-scope queries, non-shop CLINC intents, a few bank-only banking77 queries). The confidence
+scope queries, non-shop CLINC intents, a few bank-only banking77 queries), with everyday
+phrasings of shop intents from CLINC/banking77 added to Bitext's templates. The confidence
 threshold below which a shop intent turns into ``other`` is set on the *calib* split (held-out
 phrasings + held-out CLINC intents), then the head is refit on train + calib; dev stays unseen.
 
@@ -41,7 +42,7 @@ SENT_EPOCHS = 10
 SENT_SEEDS = (0, 1, 2)
 BOW_C = 0.3  # bag-of-WordPieces logistic regression
 BOW_WEIGHT = 0.25  # its share of the geometric blend with the MLP
-MAX_FALSE_OTHER = 0.02  # in-scope messages we accept to lose to the threshold, on calib
+THRESHOLD_GRID = np.round(np.arange(0.2, 0.81, 0.02), 2)
 
 
 def _data_files() -> list[Path]:
@@ -84,16 +85,27 @@ def _fit_intent(x: np.ndarray, y: list[str], labels: list[str]) -> tuple[np.ndar
 
 
 def _choose_threshold(probs: np.ndarray, gold: list[str], labels: list[str]) -> float:
-    """Highest threshold that loses at most MAX_FALSE_OTHER of in-scope calib rows."""
+    """The confidence below which a shop intent becomes ``other``, chosen on calib.
+
+    It maximises the mean of in-scope accuracy and out-of-scope -> ``other`` recall; ties go
+    to the lowest threshold, because real customer messages (longer, emotional, mixed) are
+    less confident than Bitext's template phrasings and an agent is better served by a
+    tentative intent than by "other".
+    """
     top = probs.argmax(1)
     conf = probs.max(1)
-    in_scope = np.array([g != OTHER for g in gold])
-    answered = in_scope & (top != labels.index(OTHER))
-    candidates = np.sort(conf[answered])
-    allowed = int(MAX_FALSE_OTHER * in_scope.sum()) - int((in_scope & ~answered).sum())
-    if allowed <= 0 or len(candidates) == 0:
-        return 0.0
-    return float(candidates[min(allowed, len(candidates) - 1)])
+    gold_idx = np.array([labels.index(g) for g in gold])
+    in_scope = gold_idx != labels.index(OTHER)
+    best, best_t = -1.0, 0.0
+    for t in THRESHOLD_GRID:
+        pred = np.where(conf >= t, top, labels.index(OTHER))
+        score = 0.5 * (
+            np.mean(pred[in_scope] == gold_idx[in_scope])
+            + np.mean(pred[~in_scope] == labels.index(OTHER))
+        )
+        if score > best + 1e-9:
+            best, best_t = float(score), float(t)
+    return best_t
 
 
 def _fit_sentiment(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -159,7 +171,8 @@ def build_into(staging: Path) -> dict[str, Any]:
     labels = datasets.intent_labels()
     parts = {
         "train": datasets.intent_split("train")
-        + datasets.oos_split("train", per_intent=OOS_PER_CLINC_INTENT),
+        + datasets.oos_split("train", per_intent=OOS_PER_CLINC_INTENT)
+        + datasets.shop_paraphrases(),
         "calib": datasets.intent_split("calib") + datasets.oos_split("calib"),
         "dev_in": datasets.intent_split("dev"),
         "dev_oos": datasets.oos_split("dev"),
@@ -218,7 +231,8 @@ def build_into(staging: Path) -> dict[str, Any]:
         "encoder_recipe_hash": enc_art.recipe_hash,
         "heads": {
             "intent": f"logistic regression, 28 classes, C={INTENT_C}, balanced; "
-            f"threshold {threshold:.3f} on calib (<= {MAX_FALSE_OTHER:.0%} false other)",
+            f"threshold {threshold:.2f} on calib (best mean of in-scope accuracy and "
+            "OOS recall), trained with CLINC/banking77 paraphrases of shop intents",
             "sentiment": f"{len(SENT_SEEDS)} x MLP(388-{SENT_HIDDEN}-3), {SENT_EPOCHS} epochs, "
             f"balanced cross-entropy; blended ({BOW_WEIGHT}) with bag-of-WordPieces LR "
             f"(C={BOW_C}); blend weight and C were chosen looking at the dev split",

@@ -102,7 +102,7 @@ def replay(
 def render_suggestions(
     engine: Engine, conv: Conversation, printer: Printer, n: int | None, generate: bool
 ) -> None:
-    count = 0
+    count, streamed = 0, ""
     for event in engine.suggest(conv, n, generate=generate):
         if isinstance(event, SuggestionsReady):
             printer.line(f"    suggestions ({event.latency_ms:.0f} ms)")
@@ -115,10 +115,13 @@ def render_suggestions(
             printer.out.write(f"    [{count}] generated  ")
             printer.out.flush()
         elif isinstance(event, GenerationChunk):
+            streamed += event.text
             printer.out.write(event.text)
             printer.out.flush()
         elif isinstance(event, GenerationDone):
             printer.line()
+            if event.suggestion.text != streamed.strip():  # grounding repair / filled slots
+                printer.line(f"        final: {event.suggestion.text}")
             printer.line(
                 printer.style(
                     f"        (first token {event.first_token_ms:.0f} ms, "

@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator as TokenStream
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,7 @@ class Generator:
         messages: list[dict[str, str]],
         params: SamplingParams,
         cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+    ) -> TokenStream[str, None, None]:
         """Text chunks of the reply as they are decoded; stops at end of turn, ``max_tokens``
         or ``cancel``. Closing the iterator early stops generation at once."""
         ids = self.encode(messages)
@@ -230,7 +230,7 @@ class Generator:
         params: SamplingParams,
         cancel: threading.Event | None,
         max_tokens: int,
-    ) -> Iterator[str]:
+    ) -> TokenStream[str, None, None]:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("this Generator is already streaming; use one per worker thread")
         try:
