@@ -28,7 +28,7 @@ from assist.events import (
     SuggestionsReady,
 )
 from assist.profile import CompanyProfile, load_profile
-from assist.prompt import ReplyFilter, build_reply_messages
+from assist.prompt import ReplyFilter, build_reply_messages, whole_sentences
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, SamplingParams
 from assist.runtime.text_models import TextModels
@@ -179,7 +179,8 @@ class Engine:
         chunks: list[str] = []
         reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
         try:
-            stream = self.generator.stream(messages, self.sampling(), cancel)
+            params = self.sampling()
+            stream = self.generator.stream(messages, params, cancel)
             try:
                 for token_text in stream:
                     if first is None:
@@ -206,7 +207,10 @@ class Engine:
         sources = (
             [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
         )
-        text = grounding.repair("".join(chunks).strip(), sources)
+        text = "".join(chunks).strip()
+        if not reply.stopped and self.generator.last_stats.generated_tokens >= params.max_tokens:
+            text = whole_sentences(text)  # cut off by max_tokens: drop the broken sentence
+        text = grounding.repair(text, sources)
         filled = placeholders.fill(text, conv.slots, self.profile)
         suggestion = Suggestion(
             filled.text,

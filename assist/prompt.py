@@ -16,6 +16,7 @@ the macros and the profile (``assist.grounding``) and only ever shown to a human
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assist.types import Message
@@ -164,3 +165,14 @@ class ReplyFilter:
                 return text
             return None
         return text if final else None
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` up to its last complete sentence (a reply cut off by the token limit), unless
+    that would drop more than half of it."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]] if ends and ends[-1] >= len(text) // 2 else text
+
+
+# a full stop, ! or ? after a word (not "1." in a list), then a space or the end
+_SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)")

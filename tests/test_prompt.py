@@ -9,6 +9,7 @@ from assist.prompt import (
     NOTE_PREFIX,
     ReplyFilter,
     build_reply_messages,
+    whole_sentences,
 )
 from assist.types import Message
 
@@ -118,3 +119,15 @@ def test_reply_filter_is_the_same_whatever_the_chunking() -> None:
     whole = filtered([text])
     assert whole == ("Your parcel left on Monday.", True)
     assert filtered(list(text)) == whole  # one character at a time
+
+
+def test_a_reply_cut_by_the_token_limit_keeps_its_whole_sentences() -> None:
+    cut = "We shipped it today, sorry for the wait. It should arrive by"
+    assert whole_sentences(cut) == "We shipped it today, sorry for the wait."
+    assert whole_sentences("Here is how:\n1. Sign in. 2. Open your orders.\n3.") == (
+        "Here is how:\n1. Sign in. 2. Open your orders."  # "3." is a list number
+    )
+    assert whole_sentences("Sorry! We will check today and get back") == (
+        "Sorry! We will check today and get back"  # cutting would lose most of it
+    )
+    assert whole_sentences("Done.") == "Done."

@@ -99,6 +99,9 @@ def replay(
     return shown
 
 
+INDENT = "\n        "  # continuation lines of a suggestion line up under its text
+
+
 def render_suggestions(
     engine: Engine, conv: Conversation, printer: Printer, n: int | None, generate: bool
 ) -> None:
@@ -109,19 +112,20 @@ def render_suggestions(
             for s in event.suggestions:
                 count += 1
                 cite = f"  ↳ cites {s.citations[0].title}" if s.citations else ""
-                printer.line(f"    [{count}] {s.source}:{s.macro_id}  {s.text}{cite}")
+                text = s.text.replace("\n", INDENT)
+                printer.line(f"    [{count}] {s.source}:{s.macro_id}  {text}{cite}")
         elif isinstance(event, GenerationStarted):
             count += 1
             printer.out.write(f"    [{count}] generated  ")
             printer.out.flush()
         elif isinstance(event, GenerationChunk):
             streamed += event.text
-            printer.out.write(event.text)
+            printer.out.write(event.text.replace("\n", INDENT))
             printer.out.flush()
         elif isinstance(event, GenerationDone):
             printer.line()
             if event.suggestion.text != streamed.strip():  # grounding repair / filled slots
-                printer.line(f"        final: {event.suggestion.text}")
+                printer.line(f"        final: {event.suggestion.text.replace(chr(10), INDENT)}")
             printer.line(
                 printer.style(
                     f"        (first token {event.first_token_ms:.0f} ms, "
