@@ -28,15 +28,12 @@ from assist.events import (
     SuggestionsReady,
 )
 from assist.profile import CompanyProfile, load_profile
-from assist.prompt import ReplyFilter, build_reply_messages, whole_sentences
+from assist.prompt import MAX_MACROS, ReplyFilter, build_reply_messages, whole_sentences
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, SamplingParams
 from assist.runtime.text_models import TextModels
 from assist.settings import Settings
 from assist.types import Analysis, Message, Suggestion
-
-CONTEXT_TURNS = 6  # turns of history given to the generator
-MACROS_IN_PROMPT = 1  # each macro is ~70 prompt tokens, ~110 ms of first-token latency on 2 cores
 
 
 class Engine:
@@ -166,9 +163,9 @@ class Engine:
         last = conv.last_customer
         assert last is not None and last.analysis is not None
         cid, idx = conv.conversation_id, last.index
-        macros = [s.text for s in retrieved[:MACROS_IN_PROMPT]]
+        macros = [s.text for s in retrieved[:MAX_MACROS]]  # what the prompt shows
         messages = build_reply_messages(
-            [t.message for t in conv.turns[: last.index + 1][-CONTEXT_TURNS:]],
+            [t.message for t in conv.turns[: last.index + 1]],  # the prompt keeps the last few
             macros,
             self.profile.described_facts(),
             last.analysis.intent.label,

@@ -83,6 +83,7 @@ _LEADING_LABELS = ("Agent:", "Reply:", "Response:")
 # "Here's a revised response:" / "Here is a polite reply:" then the reply itself
 _PREAMBLE_STARTS = ("Here's", "Here is", "Sure! Here", "Sure, here")
 _PREAMBLE_MAX = 160
+_HOLD = max(len(m) for m in STOP_MARKERS) - 1  # a tail this long may still become a marker
 
 
 class ReplyFilter:
@@ -101,7 +102,6 @@ class ReplyFilter:
         self._lead = True
         self._quoted = False  # the reply came wrapped in quotes: drop the closing one too
         self.stopped = False
-        self._hold = max(len(m) for m in STOP_MARKERS) - 1
 
     def feed(self, chunk: str) -> str:
         if self.stopped:
@@ -122,7 +122,7 @@ class ReplyFilter:
         if cut >= 0:
             self.stopped, self._pending = True, ""
             return self._close(text[:cut])
-        keep = max(len(text) - self._hold, 0)
+        keep = max(len(text) - _HOLD, 0)
         self._pending = text[keep:]
         return text[:keep]
 

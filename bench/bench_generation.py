@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from assist.engine import MACROS_IN_PROMPT  # noqa: E402
-from assist.prompt import build_reply_messages  # noqa: E402
+from assist.prompt import MAX_MACROS, build_reply_messages  # noqa: E402
 from assist.runtime.generator import Generator, SamplingParams  # noqa: E402
 from assist.types import Message  # noqa: E402
 
@@ -61,7 +60,7 @@ PROFILE = {"Company Name": "Acme Outfitters", "Support hours": "Mon-Fri 9:00-17:
 
 def messages(turns: list[tuple[str, str]]) -> list[dict[str, str]]:
     msgs = [Message("bench", role, text) for role, text in turns]  # type: ignore[arg-type]
-    return build_reply_messages(msgs, MACROS[:MACROS_IN_PROMPT], PROFILE, "get_refund")
+    return build_reply_messages(msgs, MACROS[:MAX_MACROS], PROFILE, "get_refund")
 
 
 def bench_onnx(gen: Generator, tokens: int, repeats: int) -> dict[str, float]:

@@ -126,14 +126,20 @@ def test_smoke_passes_on_the_built_model(generator: Generator) -> None:
     generator.smoke()
 
 
-@pytest.mark.slow
-@needs_model
-def test_truncated_model_file_is_a_model_error_naming_it(tmp_path: Path) -> None:
+def copy_store(tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the built model store (to damage), and its onnx folder."""
     src = artifacts.locate(COMPONENT)
     store = tmp_path / "models"
     shutil.copytree(src.path, store / COMPONENT / src.recipe_hash)
     (store / COMPONENT / "current").write_text(src.recipe_hash)
-    data = store / COMPONENT / src.recipe_hash / "onnx" / "model.onnx.data"
+    return store, store / COMPONENT / src.recipe_hash / "onnx"
+
+
+@pytest.mark.slow
+@needs_model
+def test_truncated_model_file_is_a_model_error_naming_it(tmp_path: Path) -> None:
+    store, onnx_dir = copy_store(tmp_path)
+    data = onnx_dir / "model.onnx.data"
     with open(data, "r+b") as f:
         f.truncate(data.stat().st_size // 2)
     with pytest.raises(ModelError) as err:
@@ -146,13 +152,10 @@ def test_truncated_model_file_is_a_model_error_naming_it(tmp_path: Path) -> None
 @pytest.mark.slow
 @needs_model
 def test_smoke_names_a_file_changed_after_loading(tmp_path: Path) -> None:
-    src = artifacts.locate(COMPONENT)
-    store = tmp_path / "models"
-    shutil.copytree(src.path, store / COMPONENT / src.recipe_hash)
-    (store / COMPONENT / "current").write_text(src.recipe_hash)
+    store, onnx_dir = copy_store(tmp_path)
     gen = Generator.load(root=store)
     gen.smoke()
-    config = store / COMPONENT / src.recipe_hash / "onnx" / "genai_config.json"
+    config = onnx_dir / "genai_config.json"
     config.write_text(config.read_text().replace('"top_k"', '"top_k "'))
     with pytest.raises(ModelError, match="genai_config.json.*--force llm"):
         gen.smoke()
