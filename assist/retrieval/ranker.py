@@ -29,6 +29,7 @@ class Weights:
     duplicate: float = 0.92  # above this similarity to a picked item, a candidate is dropped
     candidates: int = 40  # how many top-scored items diversity picks from
     second_sentence: float = 0.08  # a neighbouring sentence this close to the best joins the reply
+    sentence_tie: float = 0.02  # sentences this close to the best count as tied: the first wins
     min_score: float = 0.25  # below this an item is noise, not a suggestion
 
 
@@ -113,7 +114,9 @@ def article_suggestion(
     rows = np.flatnonzero(index.is_sentence[lo:hi]) + lo
     if not len(rows):
         return macro_suggestion(item, score)
-    best = int(rows[np.argmax(sims[rows])])
+    # Cosine differences of a hundredth are noise for MiniLM (the int8 encoder moves vectors by
+    # that much); among near-ties the earlier sentence wins, as articles state the key fact first.
+    best = int(rows[np.flatnonzero(sims[rows] >= sims[rows].max() - w.sentence_tie)[0]])
     chosen = [best]
     for neighbour in (best - 1, best + 1):
         if neighbour in rows and sims[neighbour] >= sims[best] - w.second_sentence:

@@ -1,9 +1,15 @@
 """The shared sentence encoder (all-MiniLM-L6-v2, int8 ONNX): text -> 384-d unit vectors.
 
 One onnxruntime session and one `tokenizers` tokenizer, both loaded from the ``encoder``
-artifact. Mean pooling over real tokens and L2 normalisation happen here in numpy, exactly as
-sentence-transformers does, so the vectors match the published model (cosine >= 0.999).
-Inputs are truncated to 128 tokens: a 100 KB paste costs the same as a long sentence.
+artifact. Mean pooling over real tokens and L2 normalisation happen here in numpy, as
+sentence-transformers does. Inputs are truncated to 128 tokens: a 100 KB paste costs the same
+as a long sentence.
+
+Messages are encoded one per session call, never padded into a batch: the graph quantises
+activations dynamically with one range per tensor, so in a batch a message's vector would
+depend on its neighbours (cosine down to 0.94 against the same message alone). One at a time,
+`assist classify` on 10,000 lines gives each line exactly what the live app gives it, and the
+heads are trained on the same vectors. On this graph batching bought no speed anyway.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ def _load_session(path: Path, threads: int) -> ort.InferenceSession:
 
 
 class SentenceEncoder:
-    """Owns the ONNX session; ``hidden`` gives token states, ``encode`` the sentence vectors."""
+    """Owns the ONNX session and the tokenizer; ``encode`` gives the sentence vectors."""
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
         self.model_path = folder / MODEL_FILE
@@ -66,36 +72,21 @@ class SentenceEncoder:
         self.session = _load_session(self.model_path, threads or default_threads())
         self._inputs = {i.name for i in self.session.get_inputs()}
 
-    def _batch(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        encs = self.tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask = np.zeros((len(encs), width), dtype=np.int64)
-        for row, enc in enumerate(encs):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask}
+    def _feeds(self, ids: list[int]) -> dict[str, np.ndarray]:
+        row = np.asarray([ids], dtype=np.int64)
+        feeds = {"input_ids": row, "attention_mask": np.ones_like(row)}
         if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(ids)
+            feeds["token_type_ids"] = np.zeros_like(row)
         return feeds
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """WordPiece ids without [CLS]/[SEP], truncated like the encoder input."""
-        return [enc.ids[1:-1] for enc in self.tokenizer.encode_batch(list(texts))]
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 384) float32 mean-pooled, L2-normalised embeddings; rows in input order."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths batch well
-        for start in range(0, len(texts), batch_size):
-            idx = order[start : start + batch_size]
-            feeds = self._batch([texts[i] for i in idx])
+        for row, enc in enumerate(self.tokenizer.encode_batch(list(texts))):
             try:
-                hidden = self.session.run(["last_hidden_state"], feeds)[0]
+                hidden = self.session.run(["last_hidden_state"], self._feeds(enc.ids))[0]
             except Exception as e:
                 raise ModelError(f"{self.model_path}: inference failed ({e}); {_REBUILD}") from None
-            mask = feeds["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[idx] = pooled / np.maximum(norms, 1e-12)
+            pooled = hidden[0].mean(axis=0)
+            out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out

@@ -4,7 +4,8 @@ The heads are trained at build time (``models/heads.py``, scikit-learn / torch) 
 plain arrays in ``heads.npz`` plus ``heads.json`` (labels, threshold), so the running app needs
 neither library. Sentiment also reads four VADER lexicon scores: the lexicon knows words
 ("awful", "love", "!!!") that a frozen sentence embedding blurs, and it is blended with a linear
-model over the message's WordPiece ids, which catches tweet slang the other two miss.
+model over hashed character n-grams (``assist.runtime.char_ngrams``), which catches the slang,
+elongations and hashtags the other two miss.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from assist.artifacts import ModelError
+from assist.runtime.char_ngrams import linear_logits
 from assist.types import IntentResult, SentimentLabel, SentimentResult
 
 WEIGHTS_FILE = "heads.npz"
@@ -55,18 +57,14 @@ def mlp_probs(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     ``w2`` (k, h, c), ``b2`` (k, c). The same arithmetic as the torch modules at build time.
     """
     z = (x - w["mu"]) / w["sd"]
-    hidden = np.maximum(np.einsum("nd,kdh->knh", z, w["w1"]) + w["b1"][:, None, :], 0.0)
-    logits = np.einsum("knh,khc->knc", hidden, w["w2"]) + w["b2"][:, None, :]
+    hidden = np.maximum(np.matmul(z[None], w["w1"]) + w["b1"][:, None, :], 0.0)  # (k, n, h)
+    logits = np.matmul(hidden, w["w2"]) + w["b2"][:, None, :]
     return cast(np.ndarray, softmax(logits).mean(axis=0))
 
 
-def bow_logits(token_ids: Sequence[Sequence[int]], w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Linear model over the *set* of WordPiece ids of each text: sum of rows of ``w``."""
-    out = np.tile(b, (len(token_ids), 1)).astype(np.float32)
-    for row, ids in enumerate(token_ids):
-        if ids:
-            out[row] += w[np.unique(np.asarray(ids, dtype=np.int64))].sum(axis=0)
-    return out
+def blend_probs(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
+    """Geometric blend: ``weight`` is the share of ``second``'s log-probabilities."""
+    return softmax((1 - weight) * np.log(first + 1e-9) + weight * np.log(second + 1e-9))
 
 
 @dataclass(frozen=True)
@@ -118,25 +116,27 @@ class Heads:
                 out.append(IntentResult(label, conf, top))
         return out
 
-    def sentiment_probs(
-        self, emb: np.ndarray, texts: Sequence[str], token_ids: Sequence[Sequence[int]]
-    ) -> np.ndarray:
-        """Geometric blend of the MLP and a bag-of-WordPieces linear model (weight in json)."""
-        x = np.hstack([emb, vader_features(texts)])
-        mlp = mlp_probs(
-            x, {k[len("sent_") :]: v for k, v in self.weights.items() if k.startswith("sent_")}
+    def sentiment_probs(self, emb: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Geometric blend of the MLP and the character n-gram model (weight in json)."""
+        return blend_probs(
+            mlp_probs(np.hstack([emb, vader_features(texts)]), self.sentiment_mlp),
+            softmax(
+                linear_logits(
+                    texts, self.weights["char_idf"], self.weights["char_w"], self.weights["char_b"]
+                )
+            ),
+            float(self.meta["sentiment_char_weight"]),
         )
-        bow = softmax(bow_logits(token_ids, self.weights["bow_w"], self.weights["bow_b"]))
-        blend = float(self.meta["sentiment_bow_weight"])
-        return softmax((1 - blend) * np.log(mlp + 1e-9) + blend * np.log(bow + 1e-9))
 
-    def sentiments(
-        self, emb: np.ndarray, texts: Sequence[str], token_ids: Sequence[Sequence[int]]
-    ) -> list[SentimentResult]:
+    @property
+    def sentiment_mlp(self) -> dict[str, np.ndarray]:
+        return {k[len("sent_") :]: v for k, v in self.weights.items() if k.startswith("sent_")}
+
+    def sentiments(self, emb: np.ndarray, texts: Sequence[str]) -> list[SentimentResult]:
         """Label = most probable class; score = P(positive) - P(negative) in [-1, 1]."""
         neg = self.sentiment_labels.index("negative")
         pos = self.sentiment_labels.index("positive")
         return [
             SentimentResult(self.sentiment_labels[int(p.argmax())], float(p[pos] - p[neg]))
-            for p in self.sentiment_probs(emb, texts, token_ids)
+            for p in self.sentiment_probs(emb, texts)
         ]

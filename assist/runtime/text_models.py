@@ -60,7 +60,7 @@ class TextModels:
             return []
         emb = self.encode(texts)
         intents = self.heads.intents(emb)
-        sentiments = self.heads.sentiments(emb, texts, self.encoder.token_ids(texts))
+        sentiments = self.heads.sentiments(emb, texts)
         return [
             TextAnalysis(embedding=emb[i], intent=intents[i], sentiment=sentiments[i])
             for i in range(len(texts))
