@@ -97,26 +97,13 @@ def _export_fp32(model: Any, out: Path) -> None:
 
 def _calibration_feeds() -> list[dict[str, np.ndarray]]:
     """Training-split messages and tweets (the cosine check below uses dev rows)."""
-    from tokenizers import Tokenizer
-
     from assist import datasets
+    from assist.runtime.encoder import load_tokenizer, session_feeds
 
-    tok = Tokenizer.from_file(str(_source_folder() / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(128)
+    tok = load_tokenizer(_source_folder() / "tokenizer.json")
     texts = [r.text for r in datasets.intent_split("train")[::100]][:_CALIBRATION_ROWS]
     texts += [e.text for e in datasets.sentiment_split("train")[::50]][:_CALIBRATION_ROWS]
-    feeds = []
-    for text in [*texts, "", "ok", "thanks!"]:
-        ids = np.asarray([tok.encode(text).ids], dtype=np.int64)
-        feeds.append(
-            {
-                "input_ids": ids,
-                "attention_mask": np.ones_like(ids),
-                "token_type_ids": np.zeros_like(ids),
-            }
-        )
-    return feeds
+    return [session_feeds(tok.encode(text).ids) for text in [*texts, "", "ok", "thanks!"]]
 
 
 def _fuse_and_quantise(fp32: Path, work: Path, out: Path) -> dict[str, int]:

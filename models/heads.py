@@ -165,10 +165,6 @@ def _fit_char(texts: list[str], y: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _macro_recall(pred: np.ndarray, gold: np.ndarray) -> float:
-    return float(np.mean([np.mean(pred[gold == c] == c) for c in np.unique(gold)]))
-
-
 def _choose_blend(x: np.ndarray, texts: list[str], y: np.ndarray) -> float:
     """The char model's blend weight, chosen on out-of-fold train predictions (dev stays unseen).
 
@@ -177,21 +173,23 @@ def _choose_blend(x: np.ndarray, texts: list[str], y: np.ndarray) -> float:
     fold models are the same ensembles as the final one (a single-seed MLP is weaker and
     pulls the weight towards the char model).
     """
-    from assist.runtime.char_ngrams import linear_logits
-    from assist.runtime.heads import blend_probs, mlp_probs, softmax
+    from assist.evaluate import sentiment_report
+    from assist.runtime.heads import blend_probs, char_probs, mlp_probs, sentiment_mlp_weights
 
     fold = np.array([datasets.bucket(t, "sentiment-blend", BLEND_FOLDS) for t in texts])
     p_mlp, p_char = np.zeros((len(y), 3)), np.zeros((len(y), 3))
     for k in range(BLEND_FOLDS):
         fit, held = fold != k, fold == k
-        mlp = _fit_sentiment(x[fit], y[fit])
-        p_mlp[held] = mlp_probs(x[held], {n[len("sent_") :]: v for n, v in mlp.items()})
+        p_mlp[held] = mlp_probs(x[held], sentiment_mlp_weights(_fit_sentiment(x[fit], y[fit])))
         char = _fit_char([t for t, f in zip(texts, fit, strict=True) if f], y[fit])
-        held_texts = [t for t, h in zip(texts, held, strict=True) if h]
-        p_char[held] = softmax(
-            linear_logits(held_texts, char["char_idf"], char["char_w"], char["char_b"])
-        )
-    scores = [_macro_recall(blend_probs(p_mlp, p_char, float(w)).argmax(1), y) for w in BLEND_GRID]
+        p_char[held] = char_probs([t for t, h in zip(texts, held, strict=True) if h], char)
+    gold = [SENTIMENT_LABELS[i] for i in y]
+    scores = [
+        sentiment_report(
+            gold, [SENTIMENT_LABELS[i] for i in blend_probs(p_mlp, p_char, w).argmax(1)]
+        )["macro_recall"]
+        for w in BLEND_GRID
+    ]
     smoothed = np.convolve(np.pad(scores, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     return float(BLEND_GRID[int(np.argmax(smoothed))])
 
@@ -232,10 +230,10 @@ def build_into(staging: Path) -> dict[str, Any]:
     )
 
     sent_train, sent_dev = datasets.sentiment_split("train"), datasets.sentiment_split("dev")
-    x_train = np.hstack([embed(sent_train), vader_features([e.text for e in sent_train])])
+    train_texts = [e.text for e in sent_train]
+    x_train = np.hstack([embed(sent_train), vader_features(train_texts)])
     t_sent = time.perf_counter()
     y_train = np.array([SENTIMENT_LABELS.index(e.label) for e in sent_train])
-    train_texts = [e.text for e in sent_train]
     char_weight = _choose_blend(x_train, train_texts, y_train)
     weights = {
         "intent_w": w,

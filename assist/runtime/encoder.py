@@ -36,7 +36,8 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _load_tokenizer(path: Path) -> Tokenizer:
+def load_tokenizer(path: Path) -> Tokenizer:
+    """The WordPiece tokenizer as the encoder uses it: truncated to 128 tokens, unpadded."""
     try:
         tok = Tokenizer.from_file(str(path))
     except Exception as e:  # tokenizers raises a bare Exception on bad JSON
@@ -63,28 +64,32 @@ def _load_session(path: Path, threads: int) -> ort.InferenceSession:
         ) from None
 
 
+def session_feeds(ids: Sequence[int], token_types: bool = True) -> dict[str, np.ndarray]:
+    """The graph inputs for one message (batch of 1, no padding: every token is attended)."""
+    row = np.asarray([ids], dtype=np.int64)
+    feeds = {"input_ids": row, "attention_mask": np.ones_like(row)}
+    if token_types:
+        feeds["token_type_ids"] = np.zeros_like(row)
+    return feeds
+
+
 class SentenceEncoder:
     """Owns the ONNX session and the tokenizer; ``encode`` gives the sentence vectors."""
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
         self.model_path = folder / MODEL_FILE
-        self.tokenizer = _load_tokenizer(folder / TOKENIZER_FILE)
+        self.tokenizer = load_tokenizer(folder / TOKENIZER_FILE)
         self.session = _load_session(self.model_path, threads or default_threads())
-        self._inputs = {i.name for i in self.session.get_inputs()}
-
-    def _feeds(self, ids: list[int]) -> dict[str, np.ndarray]:
-        row = np.asarray([ids], dtype=np.int64)
-        feeds = {"input_ids": row, "attention_mask": np.ones_like(row)}
-        if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(row)
-        return feeds
+        self._token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 384) float32 mean-pooled, L2-normalised embeddings; rows in input order."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for row, enc in enumerate(self.tokenizer.encode_batch(list(texts))):
             try:
-                hidden = self.session.run(["last_hidden_state"], self._feeds(enc.ids))[0]
+                hidden = self.session.run(
+                    ["last_hidden_state"], session_feeds(enc.ids, self._token_types)
+                )[0]
             except Exception as e:
                 raise ModelError(f"{self.model_path}: inference failed ({e}); {_REBUILD}") from None
             pooled = hidden[0].mean(axis=0)

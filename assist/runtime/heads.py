@@ -62,6 +62,16 @@ def mlp_probs(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     return cast(np.ndarray, softmax(logits).mean(axis=0))
 
 
+def sentiment_mlp_weights(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The ``sent_*`` arrays of ``heads.npz`` under the names ``mlp_probs`` reads."""
+    return {k[len("sent_") :]: v for k, v in weights.items() if k.startswith("sent_")}
+
+
+def char_probs(texts: Sequence[str], weights: dict[str, np.ndarray]) -> np.ndarray:
+    """Class probabilities of the character n-gram model (``char_idf``, ``char_w``, ``char_b``)."""
+    return softmax(linear_logits(texts, weights["char_idf"], weights["char_w"], weights["char_b"]))
+
+
 def blend_probs(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
     """Geometric blend: ``weight`` is the share of ``second``'s log-probabilities."""
     return softmax((1 - weight) * np.log(first + 1e-9) + weight * np.log(second + 1e-9))
@@ -119,18 +129,10 @@ class Heads:
     def sentiment_probs(self, emb: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Geometric blend of the MLP and the character n-gram model (weight in json)."""
         return blend_probs(
-            mlp_probs(np.hstack([emb, vader_features(texts)]), self.sentiment_mlp),
-            softmax(
-                linear_logits(
-                    texts, self.weights["char_idf"], self.weights["char_w"], self.weights["char_b"]
-                )
-            ),
+            mlp_probs(np.hstack([emb, vader_features(texts)]), sentiment_mlp_weights(self.weights)),
+            char_probs(texts, self.weights),
             float(self.meta["sentiment_char_weight"]),
         )
-
-    @property
-    def sentiment_mlp(self) -> dict[str, np.ndarray]:
-        return {k[len("sent_") :]: v for k, v in self.weights.items() if k.startswith("sent_")}
 
     def sentiments(self, emb: np.ndarray, texts: Sequence[str]) -> list[SentimentResult]:
         """Label = most probable class; score = P(positive) - P(negative) in [-1, 1]."""
