@@ -178,3 +178,17 @@ def test_pick_token_greedy_topk_and_repetition_penalty() -> None:
     # top_k=2 never picks outside the two best, whatever the draw
     top2 = SamplingParams(temperature=5.0, top_k=2, top_p=1.0)
     assert {pick_token(logits, top2, [], rng) for _ in range(200)} == {1, 2}
+
+
+def test_pick_token_samples_the_softmax_and_truncates_at_top_p() -> None:
+    probs = np.array([0.5, 0.3, 0.2, 0.0001])
+    logits = np.log(probs).astype(np.float32)
+    rng = np.random.default_rng(7)
+    plain = SamplingParams(temperature=1.0, top_k=0, top_p=1.0, repetition_penalty=1.0)
+    draws = np.bincount([pick_token(logits, plain, [], rng) for _ in range(20000)], minlength=4)
+    np.testing.assert_allclose(draws[:3] / 20000, probs[:3], atol=0.015)
+    # top_p=0.6: the smallest set reaching 0.6 is the two best, renormalised to 5/8 and 3/8
+    nucleus = SamplingParams(temperature=1.0, top_k=0, top_p=0.6, repetition_penalty=1.0)
+    draws = np.bincount([pick_token(logits, nucleus, [], rng) for _ in range(20000)], minlength=4)
+    assert draws[2] == draws[3] == 0
+    np.testing.assert_allclose(draws[:2] / 20000, [0.625, 0.375], atol=0.015)
