@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,3 +19,7 @@ def isolated_profile(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     yield home
+
+
+# Qt widgets are tested without a display (pytest-qt reads this before creating the QApplication)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

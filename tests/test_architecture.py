@@ -17,6 +17,7 @@ FORBIDDEN_IN_CORE = {
     "transformers": "transformers is build-time only (models/)",
     "sklearn": "scikit-learn is build-time only (models/)",
     "models": "the runtime must not import the build recipes (except `assist models build`)",
+    "ui": "the core must not depend on the desktop app",
 }
 # the one sanctioned lazy import of the recipes
 ALLOWED = {("assist/cli/models_cmd.py", "models")}
