@@ -141,8 +141,10 @@ class Engine:
         n: int | None = None,
         cancel: threading.Event | None = None,
         generate: bool = True,
+        seed: int | None = None,
     ) -> Iterator[Event]:
-        """Events for the last customer message: retrieval first, then the streamed draft."""
+        """Events for the last customer message: retrieval first, then the streamed draft
+        (``seed`` overrides the sampling seed: "regenerate" asks for a different draft)."""
         last = conv.last_customer
         if last is None or last.analysis is None:
             return
@@ -154,10 +156,14 @@ class Engine:
             conv.conversation_id, last.index, tuple(retrieved), (time.perf_counter() - start) * 1000
         )
         if use_llm:
-            yield from self._generate(conv, retrieved, cancel)
+            yield from self._generate(conv, retrieved, cancel, seed)
 
     def _generate(
-        self, conv: Conversation, retrieved: list[Suggestion], cancel: threading.Event | None
+        self,
+        conv: Conversation,
+        retrieved: list[Suggestion],
+        cancel: threading.Event | None,
+        seed: int | None = None,
     ) -> Iterator[Event]:
         assert self.generator is not None
         last = conv.last_customer
@@ -177,6 +183,8 @@ class Engine:
         reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
         try:
             params = self.sampling()
+            if seed is not None:
+                params = replace(params, seed=seed)
             stream = self.generator.stream(messages, params, cancel)
             try:
                 for token_text in stream:

@@ -118,6 +118,28 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ui.language", str, "en", "Interface language.", choices=("en",)),
     Setting("ui.theme", str, "system", "Colour theme.", choices=("system", "light", "dark")),
     Setting(
+        "demo.speed",
+        float,
+        4.0,
+        "Demo replay speed: 1 = the recorded pauses between messages, higher is faster.",
+        minimum=0.0,
+        maximum=100.0,
+    ),
+    Setting(
+        "ingest.enabled",
+        bool,
+        True,
+        "Listen on 127.0.0.1 for conversations sent by a helpdesk relay or script.",
+    ),
+    Setting(
+        "ingest.port",
+        int,
+        8765,
+        "Port of the local ingestion API (127.0.0.1 only).",
+        minimum=1024,
+        maximum=65535,
+    ),
+    Setting(
         "library.folder",
         str,
         "",

@@ -1,4 +1,4 @@
-"""Test-wide fixtures: no test ever touches the real profile."""
+"""Test-wide fixtures: no test ever touches the real profile or the real OS keyring."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring.core
 import pytest
+
+from tests.keyring_memory import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +23,20 @@ def isolated_profile(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     yield home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keyring; the previous backend is put back after.
+
+    The previous one is read from keyring's module state, not ``get_keyring()``: that would
+    initialise (and probe) the real OS backends just to save them.
+    """
+    previous = getattr(keyring.core, "_keyring_backend", None)
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.core._keyring_backend = previous
 
 
 # Qt widgets are tested without a display (pytest-qt reads this before creating the QApplication)

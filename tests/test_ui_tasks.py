@@ -158,3 +158,49 @@ def test_submit_after_shutdown_is_refused(qapp: object) -> None:
     assert r.shutdown(timeout=5)
     with pytest.raises(RuntimeError, match="shut down"):
         r.submit(lambda cancel: None)
+
+
+def test_urgent_work_runs_between_the_items_of_a_stream(runner: TaskRunner, qtbot: object) -> None:
+    """A draft being decoded must not hold up the analysis of another chat's new message."""
+    order: list[str] = []
+    release = threading.Event()
+    done: list[Status] = []
+
+    def slow_tokens(cancel: threading.Event) -> Iterator[str]:
+        for i in range(50):
+            order.append(f"token{i}")
+            yield f"t{i}"
+            if i == 0:
+                release.wait(5)  # the urgent task is submitted while the stream runs
+            time.sleep(0.002)
+
+    runner.submit(slow_tokens, on_done=done.append)
+    qtbot.waitUntil(lambda: "token0" in order, timeout=5000)  # type: ignore[attr-defined]
+    runner.submit(lambda c: order.append("urgent"), urgent=True, on_done=done.append)
+    runner.submit(lambda c: order.append("normal"), on_done=done.append)
+    release.set()
+    qtbot.waitUntil(lambda: len(done) == 3, timeout=10000)  # type: ignore[attr-defined]
+    assert order.index("urgent") < order.index("token49"), "urgent work waited for the stream"
+    assert order.index("normal") > order.index("token49"), "normal work kept its place"
+    assert done == ["finished"] * 3
+
+
+def test_qt_signals_keep_the_references_of_what_they_carry(qapp: object) -> None:
+    """PySide6 6.12.0 dropped a reference per argument emitted: a few thousand ``True``s
+    later the interpreter aborted. The pinned version must not (TaskRunner relies on it)."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    class Carrier(QObject):
+        sent = Signal(object, bool)
+
+    carrier = Carrier()
+    got: list[object] = []
+    carrier.sent.connect(lambda obj, flag: got.append(flag))
+    before = sys.getrefcount(True)
+    for _ in range(200):
+        carrier.sent.emit(True, True)
+    got.clear()
+    lost = before - sys.getrefcount(True)  # other code may hold a True or two meanwhile
+    assert lost < 100, f"{lost} references to True lost over 200 emissions"

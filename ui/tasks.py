@@ -9,6 +9,12 @@ Why results go through a signal: Qt widgets may only be touched from the thread 
 them. The worker never calls UI code; it emits a queued signal carrying a closure, and the
 closure runs on the UI thread's event loop. Callbacks therefore may update widgets freely.
 
+Urgent work: a task submitted with ``urgent=True`` (analysing a new customer message, ranking
+macros) jumps the queue, and also runs *between the items* of a streaming task that is in
+progress, so a draft being decoded for one chat never holds up the first suggestion cards of
+another. Urgent tasks must be short and must not use what the streaming task holds (the
+engine keeps the generator apart from the analysis and retrieval sessions).
+
 Cancellation: a task function receives a ``threading.Event``. A generator task (suggestions
 stream token by token) is checked between items and closed when cancelled. Submitting a task
 with the same ``key`` as a pending or running one cancels the older one: a new customer message
@@ -18,8 +24,8 @@ task had already emitted but the UI had not yet processed is dropped on arrival.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -76,8 +82,10 @@ class TaskRunner:
 
     def __init__(self, name: str = "assist-worker") -> None:
         self._relay = _Relay()
-        self._queue: queue.Queue[_Task | None] = queue.Queue()
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
+        self._urgent: deque[_Task] = deque()
+        self._normal: deque[_Task] = deque()
         self._by_key: dict[str, TaskHandle] = {}
         self._closed = False
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
@@ -92,8 +100,10 @@ class TaskRunner:
         on_item: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         on_done: Callable[[Status], None] | None = None,
+        urgent: bool = False,
     ) -> TaskHandle:
-        """Queue ``fn(cancel_event)``. If it returns an iterator, each item goes to ``on_item``
+        """Queue ``fn(cancel_event)`` (``urgent``: ahead of the rest, see the module doc).
+        If it returns an iterator, each item goes to ``on_item``
         (``on_result`` is not called); otherwise its value goes to ``on_result``. Exceptions go
         to ``on_error``. ``on_done`` always comes last, once, with how the task ended. Every
         callback runs on the thread that created this runner (the UI thread)."""
@@ -106,7 +116,9 @@ class TaskRunner:
                 if stale is not None:
                     stale.cancel()
                 self._by_key[key] = handle
-        self._queue.put(_Task(fn, handle, on_result, on_item, on_error, on_done))
+            task = _Task(fn, handle, on_result, on_item, on_error, on_done)
+            (self._urgent if urgent else self._normal).append(task)
+            self._ready.notify()
         return handle
 
     def shutdown(self, timeout: float = 5.0) -> bool:
@@ -115,14 +127,39 @@ class TaskRunner:
             self._closed = True
             for handle in self._by_key.values():
                 handle.cancel()
-        self._queue.put(None)
+            for task in (*self._urgent, *self._normal):
+                task.handle.cancel()
+            self._ready.notify()
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
     # -- worker thread ------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _next(self, block: bool) -> _Task | None:
+        """The next task, urgent ones first; None when closed and drained (or, unblocking,
+        when no urgent task waits)."""
+        with self._ready:
+            while True:
+                if self._urgent:
+                    return self._urgent.popleft()
+                if not block:
+                    return None
+                if self._normal:
+                    return self._normal.popleft()
+                if self._closed:
+                    return None
+                self._ready.wait()
+
     def _work(self) -> None:
-        while (task := self._queue.get()) is not None:
+        while (task := self._next(block=True)) is not None:
+            self._run(task)
+
+    def _run_urgent(self) -> None:
+        while (task := self._next(block=False)) is not None:
             self._run(task)
 
     def _run(self, task: _Task) -> None:
@@ -139,6 +176,7 @@ class TaskRunner:
                             break
                         if task.on_item is not None:
                             self._emit(handle, task.on_item, item)
+                        self._run_urgent()
                 finally:
                     close = getattr(value, "close", None)
                     if close is not None:

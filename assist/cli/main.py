@@ -28,6 +28,13 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=None, help="suggestions per customer message")
 
 
+def _add_app(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("app", help="the desktop app (live assist beside your helpdesk)")
+    from assist.cli.app_args import add_arguments
+
+    add_arguments(p)
+
+
 def _add_classify(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("classify", help="one message per stdin line -> one JSON analysis per line")
     p.add_argument("--batch", type=int, default=32, help="messages per model call")
@@ -65,14 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assist", description=__doc__)
     parser.add_argument("--version", action="version", version=f"assist {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_demo, _add_classify, _add_suggest, _add_models, _add_eval):
+    for add in (_add_app, _add_demo, _add_classify, _add_suggest, _add_models, _add_eval):
         add(sub)
     return parser
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:
     # imported lazily so `assist --help` and `assist models build` stay fast and light
-    if name == "demo":
+    if name == "app":
+        from assist.cli.app_cmd import run
+    elif name == "demo":
         from assist.cli.demo import run
     elif name == "classify":
         from assist.cli.classify import run

@@ -1,0 +1,178 @@
+"""Responsiveness of the desktop app while the demo runs with drafts on.
+
+Prints ONE JSON line:
+- ``window_shown_s``: process start to the main window's first paint (budget 2.5 s); the
+  models load after it, off the UI thread (``models_ready_s``).
+- ``stall_max_ms`` / ``stall_p99_ms``: UI event-loop lag measured by a 5 ms timer while the
+  demo conversations replay with streamed drafts (budget 30 ms max).
+- ``first_card_ms_p50`` / ``_max``: a customer message arriving (``Controller.receive``) to the
+  first suggestion card painted, measured for messages that arrive while a draft is being
+  decoded for another chat (budget 50 ms).
+- The peer, measured in the same run: the same suggestion computed on the UI thread, as an app
+  without a worker would; its stall is how long the window would freeze per message.
+
+Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_ui.py [--seconds 40]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+START = time.perf_counter()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if "ASSIST_HOME" not in os.environ:  # never the user's real profile
+    import tempfile
+
+    os.environ["ASSIST_HOME"] = tempfile.mkdtemp(prefix="assist-bench-")
+
+from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from assist.events import GenerationChunk, SuggestionsReady  # noqa: E402
+from assist.settings import Settings  # noqa: E402
+from assist.types import Message  # noqa: E402
+from ui.controller import Controller  # noqa: E402
+from ui.demo_player import DemoPlayer  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+TICK_MS = 5
+PROBES = [
+    ("bench-a", "Hi, where is my order 55123? It's late."),
+    ("bench-b", "How long does a refund take to reach my card?"),
+    ("bench-c", "I want to change the delivery address for order 99812."),
+    ("bench-d", "Can I speak to a manager please, this is unacceptable."),
+    ("bench-e", "Do you ship to Canada?"),
+    ("bench-f", "I forgot my password and can't log in."),
+]
+
+
+class PaintWatch(QObject):
+    """Records when a widget is next painted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.painted_at: float | None = None
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint and self.painted_at is None:
+            self.painted_at = time.perf_counter()
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=40.0, help="demo replay to watch")
+    args = parser.parse_args()
+
+    app = QApplication(sys.argv[:1])
+    controller = Controller(Settings(), generate=True)
+    window = MainWindow(controller)
+    shown = PaintWatch()
+    window.installEventFilter(shown)
+    window.show()
+    while shown.painted_at is None:
+        app.processEvents()
+    window_shown_s = shown.painted_at - START
+
+    states: list[tuple[str, float]] = []
+    controller.state_changed.connect(lambda s, _d: states.append((s, time.perf_counter())))
+    controller.load()
+    while not any(s in ("ready", "error") for s, _ in states):
+        app.processEvents()
+        time.sleep(0.002)
+    models_ready_s = next(t for s, t in states if s in ("ready", "error")) - START
+
+    # event-loop lag while the demo replays with drafts streaming
+    lags: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        lags.append(max(0.0, (now - last[0]) * 1000 - TICK_MS))
+        last[0] = now
+
+    probe = QTimer()
+    probe.timeout.connect(tick)
+    probe.start(TICK_MS)
+    player = DemoPlayer(speed=8.0)
+    player.message.connect(controller.receive)
+    player.start()
+
+    # first-card latency for messages that land while a draft is being decoded
+    card_ms: list[float] = []
+    drafting = [False]
+    pending: dict[str, float] = {}
+    watch = PaintWatch()
+
+    def on_event(e: object) -> None:
+        if isinstance(e, GenerationChunk):
+            drafting[0] = True
+        if isinstance(e, SuggestionsReady) and e.conversation_id in pending:
+            watch.painted_at = None
+            start = pending.pop(e.conversation_id)
+            window.conversations.select(e.conversation_id)  # the agent looks at it
+
+            def measure() -> None:
+                if watch.painted_at is not None:
+                    card_ms.append((watch.painted_at - start) * 1000)
+
+            QTimer.singleShot(200, measure)
+
+    window.panel.cards[0].text.installEventFilter(watch)
+    controller.suggestion_event.connect(on_event)
+    probes = list(PROBES)
+    deadline = time.perf_counter() + args.seconds
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if probes and drafting[0] and not pending:
+            cid, text = probes.pop(0)
+            pending[cid] = time.perf_counter()
+            drafting[0] = False
+            controller.receive(Message(cid, "customer", text), "Bench")
+        time.sleep(0.001)
+    probe.stop()
+    player.stop()
+
+    # the peer: the same work on the UI thread (what the worker spares the window)
+    desk = controller.desk
+    assert desk is not None
+    peer_stalls = []
+    for cid, text in PROBES[:3]:
+        t0 = time.perf_counter()
+        desk.receive(Message(cid + "-peer", "customer", text), "Peer")
+        for _event in desk.suggest(cid + "-peer", generate=True):
+            pass
+        peer_stalls.append((time.perf_counter() - t0) * 1000)
+    controller.shutdown()
+
+    lags.sort()
+    result = {
+        "bench": "ui",
+        "window_shown_s": round(window_shown_s, 3),
+        "models_ready_s": round(models_ready_s, 2),
+        "stall_max_ms": round(max(lags), 1) if lags else None,
+        "stall_p99_ms": round(lags[int(len(lags) * 0.99) - 1], 1) if lags else None,
+        "ticks": len(lags),
+        "first_card_ms_p50": round(statistics.median(card_ms), 1) if card_ms else None,
+        "first_card_ms_max": round(max(card_ms), 1) if card_ms else None,
+        "first_card_samples": len(card_ms),
+        "peer": "the same message handled on the UI thread (no worker)",
+        "peer_stall_ms_p50": round(statistics.median(peer_stalls), 1),
+        "stall_ratio_peer_over_app": round(statistics.median(peer_stalls) / max(lags), 1)
+        if lags and max(lags) > 0
+        else None,
+        "budget": {"window_shown_s": 2.5, "stall_max_ms": 30, "first_card_ms": 50},
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

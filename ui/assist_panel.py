@@ -1,0 +1,153 @@
+"""The assist panel: what the model makes of the last customer message, and the replies.
+
+It shows one conversation at a time (``show_snapshot``) and is the only widget that also
+lives in the compact "beside" window, so it holds no state the main window needs.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assist.desk import ConversationSnapshot
+from ui.cards import SuggestionCard
+from ui.theme import SENTIMENT
+from ui.widgets import Sparkline, pretty
+
+CARDS = 3
+ARROW = {"rising": "↑", "falling": "↓", "steady": "→"}
+SLOT_LABEL = {
+    "order_id": "Order",
+    "invoice_id": "Invoice",
+    "person_name": "Name",
+    "delivery_city": "City",
+    "delivery_country": "Country",
+    "refund_amount": "Amount",
+    "account_type": "Account",
+    "email": "E-mail",
+    "phone": "Phone",
+}
+
+
+class AssistPanel(QWidget):
+    regenerate_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("assistPanel")
+        self.setAccessibleName("assist panel")
+        self.setMinimumWidth(300)
+
+        self.customer = QLabel("No conversation")
+        self.customer.setStyleSheet("font-weight: bold; font-size: 110%;")
+        self.escalation = QLabel()
+        self.escalation.setWordWrap(True)
+        self.escalation.setStyleSheet("color: #e08a00;")
+        self.escalation.hide()
+
+        intent_box = QGroupBox("Intent")
+        intent_form = QFormLayout(intent_box)
+        self.intent_names: list[QLabel] = []
+        self.intent_bars: list[QProgressBar] = []
+        for i in range(3):
+            name, bar = QLabel("—"), QProgressBar()
+            bar.setRange(0, 100)
+            bar.setTextVisible(True)
+            bar.setFormat("%p%")
+            bar.setAccessibleName(f"intent {i + 1} confidence")
+            self.intent_names.append(name)
+            self.intent_bars.append(bar)
+            intent_form.addRow(name, bar)
+        self.intent_reason = QLabel()
+        self.intent_reason.setEnabled(False)
+        intent_form.addRow(self.intent_reason)
+
+        mood_box = QGroupBox("Sentiment")
+        mood = QVBoxLayout(mood_box)
+        self.sentiment = QLabel("—")
+        self.sentiment.setAccessibleName("sentiment now")
+        self.sparkline = Sparkline()
+        mood.addWidget(self.sentiment)
+        mood.addWidget(self.sparkline)
+
+        slots_box = QGroupBox("Details")
+        self.slots_form = QFormLayout(slots_box)
+        self.no_slots = QLabel("nothing extracted yet")
+        self.no_slots.setEnabled(False)
+        self.slots_form.addRow(self.no_slots)
+
+        replies = QGroupBox("Suggested replies")
+        rbox = QVBoxLayout(replies)
+        self.cards = [SuggestionCard(i + 1) for i in range(CARDS)]
+        for card in self.cards:
+            rbox.addWidget(card)
+        row = QHBoxLayout()
+        self.regenerate = QPushButton("More like this (Ctrl+R)")
+        self.regenerate.setAccessibleName("regenerate suggestions")
+        self.regenerate.clicked.connect(self.regenerate_clicked)
+        row.addStretch(1)
+        row.addWidget(self.regenerate)
+        rbox.addLayout(row)
+
+        inner = QWidget()
+        col = QVBoxLayout(inner)
+        col.addWidget(self.customer)
+        col.addWidget(self.escalation)
+        for w in (intent_box, mood_box, slots_box, replies):
+            col.addWidget(w)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def show_snapshot(self, snap: ConversationSnapshot | None) -> None:
+        if snap is None:
+            self.customer.setText("No conversation")
+            return
+        self.customer.setText(snap.customer_name)
+        self.escalation.setText("⚑ " + "; ".join(snap.escalation))
+        self.escalation.setVisible(bool(snap.escalation))
+        a = snap.last_analysis
+        if a is not None:
+            top = list(a.intent.top)[:3]
+            for i in range(3):
+                label, p = top[i] if i < len(top) else ("—", 0.0)
+                self.intent_names[i].setText(pretty(label))
+                self.intent_bars[i].setValue(round(p * 100))
+            if a.intent.label == "other":
+                why = (a.intent.reason or "unsure").replace("_", " ")
+                self.intent_reason.setText(f"other / unsure ({why})")
+            else:
+                self.intent_reason.setText(f"→ {pretty(a.intent.label)}")
+            colour = SENTIMENT[a.sentiment.label]
+            trend = snap.trend if snap.trend is not None else a.sentiment.score
+            self.sentiment.setText(
+                f'<span style="color:{colour}; font-weight:bold">{a.sentiment.label}</span>'
+                f" {a.sentiment.score:+.2f} · trend {trend:+.2f} {ARROW[snap.direction]}"
+            )
+        self.sparkline.set(snap.trend_history)
+        while self.slots_form.rowCount() > 1:
+            self.slots_form.removeRow(1)
+        self.no_slots.setVisible(not snap.slots)
+        for etype, value in snap.slots:
+            shown = QLabel(value)
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.slots_form.addRow(SLOT_LABEL.get(etype, pretty(etype)), shown)
+
+    def clear_cards(self, placeholder: str = "") -> None:
+        for card in self.cards:
+            card.clear(placeholder)

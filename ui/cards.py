@@ -1,0 +1,141 @@
+"""A suggestion card: the text, where it came from, and Accept / Edit / Reject.
+
+Cards are slots that keep their place: the retrieval ones fill at once, the generated one
+streams into its card token by token, and a new customer message clears them. The card only
+emits signals; the window decides what accepting means (composer, clipboard, feedback).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assist.store import REJECT_REASONS
+from assist.types import Suggestion
+from ui.widgets import Chip
+
+SOURCE_LABEL = {"macro": "macro", "generated": "draft", "remote": "remote draft"}
+REASON_LABEL = {
+    "wrong_intent": "Wrong intent",
+    "wrong_facts": "Wrong facts",
+    "tone": "Tone",
+    "other": "Other",
+}
+
+
+class SuggestionCard(QFrame):
+    accept_clicked = Signal(int)
+    edit_clicked = Signal(int)
+    reject_clicked = Signal(int, str)  # card number, reason
+    citation_clicked = Signal(str, int, int)  # source id, start, end of the answering sentence
+
+    def __init__(self, number: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.number = number
+        self.suggestion: Suggestion | None = None
+        self.streaming = False
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("card")
+        self.setAccessibleName(f"suggestion {number}")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        self.key = QLabel(f"Ctrl+{number}")
+        self.key.setEnabled(False)
+        self.source = Chip()
+        self.title = QLabel()
+        self.title.setEnabled(False)
+        head = QHBoxLayout()
+        head.addWidget(self.source)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.key)
+
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setAccessibleName(f"suggestion {number} text")
+        self.cite = QLabel()
+        self.cite.setWordWrap(True)
+        self.cite.linkActivated.connect(self._open_citation)
+
+        self.accept_btn = QPushButton("Accept")
+        self.accept_btn.setAccessibleName(f"accept suggestion {number}")
+        self.accept_btn.clicked.connect(lambda: self.accept_clicked.emit(self.number))
+        self.edit_btn = QPushButton("Edit")
+        self.edit_btn.setAccessibleName(f"edit suggestion {number}")
+        self.edit_btn.clicked.connect(lambda: self.edit_clicked.emit(self.number))
+        self.reject_btn = QPushButton("Reject")
+        self.reject_btn.setAccessibleName(f"reject suggestion {number}")
+        menu = QMenu(self.reject_btn)
+        for reason in REJECT_REASONS:
+            action = menu.addAction(REASON_LABEL.get(reason, reason))
+            action.triggered.connect(lambda _=False, r=reason: self.reject_clicked.emit(number, r))
+        self.reject_btn.setMenu(menu)
+        buttons = QHBoxLayout()
+        for b in (self.accept_btn, self.edit_btn, self.reject_btn):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 6, 8, 6)
+        box.addLayout(head)
+        box.addWidget(self.text)
+        box.addWidget(self.cite)
+        box.addLayout(buttons)
+        self.clear()
+
+    def clear(self, placeholder: str = "") -> None:
+        self.suggestion = None
+        self.streaming = False
+        self.source.set("")
+        self.title.setText("")
+        self.text.setText(placeholder)
+        self.text.setEnabled(not placeholder)
+        self.cite.setText("")
+        self.cite.hide()
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for b in (self.accept_btn, self.edit_btn, self.reject_btn):
+            b.setEnabled(on)
+
+    def show_suggestion(self, suggestion: Suggestion, title: str = "") -> None:
+        self.suggestion = suggestion
+        self.streaming = False
+        self.source.set(SOURCE_LABEL.get(suggestion.source, suggestion.source), "#4f6d8f")
+        self.title.setText(title)
+        self.text.setEnabled(True)
+        self.text.setText(suggestion.text)
+        if suggestion.citations:
+            c = suggestion.citations[0]
+            link = f'<a href="{c.source_id}|{c.start}|{c.end}">{c.title}</a>'
+            self.cite.setText(f"↳ cites {link}")
+            self.cite.show()
+        else:
+            self.cite.hide()
+        self._enable(True)
+
+    def start_stream(self) -> None:
+        self.suggestion = None
+        self.streaming = True
+        self.source.set("draft", "#6c55b5")
+        self.title.setText("writing…")
+        self.text.setEnabled(True)
+        self.text.setText("")
+        self.cite.hide()
+        self._enable(False)
+
+    def append(self, chunk: str) -> None:
+        self.text.setText(self.text.text() + chunk)
+
+    def _open_citation(self, href: str) -> None:
+        source, start, end = href.rsplit("|", 2)
+        self.citation_clicked.emit(source, int(start), int(end))

@@ -1,0 +1,247 @@
+"""The app's one line to the core: every call to the engine and the store goes through here.
+
+Why a controller: widgets must never touch ONNX, SQLite or sockets. It owns two task runners
+(one mechanism, ``ui.tasks``): ``engine`` is the single inference worker that owns the models
+(via ``assist.desk.Desk``), ``store`` writes feedback so a confirmation never waits behind a
+generation. Results come back as Qt signals on the UI thread.
+
+Generation follows the agent's eyes (the window asks): the conversation on screen gets a
+streamed draft, the others retrieval suggestions only, drafted when the agent opens them. A
+newer draft request cancels a stale one (same task key).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from assist.desk import ConversationSnapshot, Desk
+from assist.engine import Engine
+from assist.events import GenerationDone, GenerationFailed, GenerationStarted, SuggestionsReady
+from assist.ingest import IngestHub
+from assist.profile import CompanyProfile
+from assist.rewrite import rewrite
+from assist.settings import Settings
+from assist.store import FeedbackEvent, FeedbackStore
+from assist.types import Message
+from ui.tasks import TaskRunner
+
+SUGGEST_KEY = "suggest"  # one draft at a time: a newer request cancels the older
+
+
+class Controller(QObject):
+    state_changed = Signal(str, str)  # state (loading/ready/generating/error), detail
+    snapshot_changed = Signal(object, bool)  # ConversationSnapshot, new customer message
+    suggestion_event = Signal(object)  # assist.events.*
+    feedback_saved = Signal(object)  # FeedbackEvent as stored
+    error = Signal(str)
+    rewrite_item = Signal(object)  # str chunk or assist.rewrite.Rewritten
+    _incoming = Signal(object, object)  # from the ingestion server's thread
+
+    def __init__(self, settings: Settings, generate: bool = True, parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.generate = generate and bool(settings["suggestions.generate"])
+        self.engine_tasks = TaskRunner("assist-engine")
+        self.store_tasks = TaskRunner("assist-store")
+        self.desk: Desk | None = None  # set on the engine worker by the load task
+        self.store: FeedbackStore | None = None
+        self.hub: IngestHub | None = None  # the ingestion API's meeting point, when listening
+        self.model_name = "SmolLM2-135M int4" if self.generate else "retrieval only"
+        self.current: str | None = None
+        self.last_latency_ms: float | None = None
+        self._received_at: dict[str, float] = {}
+        self._incoming.connect(self.receive, Qt.ConnectionType.QueuedConnection)
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.state_changed.emit("loading", "loading models…")
+
+        def work(cancel: threading.Event) -> Desk:
+            engine = Engine.load(self.settings, generate=self.generate)
+            engine.warm_up()
+            self.desk = Desk(engine)
+            return self.desk
+
+        def loaded(desk: Desk) -> None:
+            err = desk.engine.generator_error
+            if err:
+                self.model_name = "retrieval only"
+                self.state_changed.emit("error", f"drafts off: {err}")
+            else:
+                self.state_changed.emit("ready", "")
+
+        self.engine_tasks.submit(work, on_result=loaded, on_error=self._fatal)
+        self.store_tasks.submit(
+            lambda c: self._open_store(), on_error=lambda e: self.error.emit(str(e))
+        )
+
+    def _open_store(self) -> None:
+        self.store = FeedbackStore.open()
+
+    def _fatal(self, e: BaseException) -> None:
+        self.state_changed.emit("error", str(e))
+        self.error.emit(f"models could not be loaded: {e}")
+
+    def listen(self, hub: IngestHub) -> None:
+        """Take messages from the ingestion API (its thread) and post suggestions back."""
+        self.hub = hub
+        hub.on_message = self._incoming.emit  # a queued signal: safe from any thread
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def receive(self, message: Message, customer_name: str | None = None) -> None:
+        cid, is_customer = message.conversation_id, message.role == "customer"
+        if is_customer:
+            self._received_at[cid] = time.perf_counter()
+
+        def work(cancel: threading.Event) -> ConversationSnapshot:
+            assert self.desk is not None
+            return self.desk.receive(message, customer_name)
+
+        def done(snap: ConversationSnapshot) -> None:
+            index = snap.turns[-1].index
+            self._store(
+                lambda s: s.record_message(cid, index, message.role, message.text, message.ts)
+            )
+            self.snapshot_changed.emit(snap, is_customer)
+
+        self._engine(work, on_result=done, on_error=self._message_error, urgent=True)
+
+    def _message_error(self, e: BaseException) -> None:
+        self.error.emit(f"message could not be analysed: {e}")
+
+    def suggest(self, cid: str, draft: bool = True, seed: int | None = None) -> None:
+        """Suggestions for the conversation's last customer message (draft: also the LLM;
+        ``seed``: another draft than the settings' seed gives, for "regenerate")."""
+        draft = draft and self.generate
+        key = SUGGEST_KEY if draft else f"retrieve:{cid}"
+
+        def work(cancel: threading.Event) -> Any:
+            assert self.desk is not None
+            events = self.desk.suggest(cid, cancel, generate=draft, seed=seed)
+            if self.hub is None:
+                return events
+            return self._publishing(cid, events)
+
+        self._engine(
+            work,
+            key=key,
+            on_item=self._event,
+            on_error=self._message_error,
+            on_done=self._idle,
+            urgent=not draft,
+        )
+
+    def _publishing(self, cid: str, events: Any) -> Any:
+        """Pass the events on, posting the conversation's latest state to the ingestion API
+        whenever the suggestions change (runs on the engine worker)."""
+        assert self.desk is not None and self.hub is not None
+        for event in events:
+            yield event
+            if isinstance(event, SuggestionsReady | GenerationDone):
+                self.hub.publish(cid, self.desk.payload(cid))
+
+    def _event(self, event: object) -> None:
+        if isinstance(event, SuggestionsReady):
+            start = self._received_at.pop(event.conversation_id, None)
+            if start is not None:
+                self.last_latency_ms = (time.perf_counter() - start) * 1000
+        elif isinstance(event, GenerationStarted):
+            self.state_changed.emit("generating", "")
+        elif isinstance(event, GenerationDone | GenerationFailed):
+            self.state_changed.emit("ready", "")
+        self.suggestion_event.emit(event)
+
+    def _idle(self, status: str) -> None:
+        if status != "finished":
+            self.state_changed.emit("ready", "")
+
+    def open_conversation(self, cid: str) -> None:
+        self.current = cid
+
+    def send_reply(self, cid: str, text: str) -> None:
+        self.receive(Message(cid, "agent", text, datetime.now(UTC)))
+
+    def snapshot(self, cid: str, on_result: Callable[[ConversationSnapshot], None]) -> None:
+        def work(cancel: threading.Event) -> ConversationSnapshot:
+            assert self.desk is not None
+            return self.desk.snapshot(cid)
+
+        self._engine(work, on_result=on_result, urgent=True)
+
+    def payload(self, cid: str, on_result: Callable[[dict], None]) -> None:
+        def work(cancel: threading.Event) -> dict:
+            assert self.desk is not None
+            return self.desk.payload(cid)
+
+        self._engine(work, on_result=on_result, urgent=True)
+
+    def use_settings(self, settings: Settings, profile: CompanyProfile) -> None:
+        """New settings and company profile (saved in the settings dialog) for what comes next:
+        sampling, suggestion count and the facts replies are filled from."""
+        self.settings = settings
+
+        def work(cancel: threading.Event) -> None:
+            if self.desk is not None:
+                self.desk.engine.settings = settings
+                self.desk.engine.profile = profile
+
+        self._engine(work, urgent=True)
+
+    def rewrite(self, text: str, style: str) -> None:
+        def work(cancel: threading.Event) -> Any:
+            assert self.desk is not None
+            gen = self.desk.engine.generator
+            if gen is None:
+                raise RuntimeError("rewriting needs the local model, which is not loaded")
+            return rewrite(gen, text, style, self.desk.engine.profile, cancel)
+
+        self._engine(
+            work,
+            key=SUGGEST_KEY,
+            on_item=self.rewrite_item.emit,
+            on_error=lambda e: self.error.emit(str(e)),
+        )
+
+    def _engine(self, fn: Any, urgent: bool = False, **callbacks: Any) -> None:
+        """Queue work for the engine worker. Urgent work (analysis, retrieval) runs between
+        the tokens of a draft, but only once the models are loaded: before that everything
+        waits, in order, behind the loading task."""
+        if self.engine_tasks.closed:
+            return
+        self.engine_tasks.submit(fn, urgent=urgent and self.desk is not None, **callbacks)
+
+    # -- feedback ---------------------------------------------------------------------------
+
+    def record(self, event: FeedbackEvent) -> None:
+        """Store one feedback event; ``feedback_saved`` fires once it is committed."""
+        self._store(lambda s: s.record(event), self.feedback_saved.emit)
+
+    def _store(self, fn: Callable[[FeedbackStore], Any], on_result: Any = None) -> None:
+        def work(cancel: threading.Event) -> Any:
+            if self.store is None:
+                raise RuntimeError("the feedback store is not open")
+            return fn(self.store)
+
+        if self.store_tasks.closed:  # shutting down: late UI events have nothing to save
+            return
+        self.store_tasks.submit(
+            work, on_result=on_result, on_error=lambda e: self.error.emit(f"not saved: {e}")
+        )
+
+    def shutdown(self) -> None:
+        self.engine_tasks.shutdown(timeout=5.0)
+
+        def close(cancel: threading.Event) -> None:
+            if self.store is not None:
+                self.store.close()
+
+        self.store_tasks.submit(close)
+        self.store_tasks.shutdown(timeout=5.0)
