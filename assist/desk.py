@@ -10,6 +10,7 @@ never touches the engine's live objects.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -132,16 +133,34 @@ class Desk:
         generate: bool = True,
         seed: int | None = None,
     ) -> Iterator[Event]:
-        """The engine's suggestion events for the last customer message; the final list is
-        remembered for ``latest`` (what the ingestion API hands back)."""
+        """The engine's suggestion events for the last customer message: retrieval, then the
+        draft when ``generate`` (the final list is remembered for ``latest``)."""
+        yield self.retrieve(conversation_id)
+        if generate:
+            yield from self.draft(conversation_id, cancel, seed)
+
+    def retrieve(self, conversation_id: str) -> SuggestionsReady:
+        """The ranked macros and answers at once (leaving the draft's place when drafts
+        are on); quick enough to run between the tokens of another chat's draft."""
+        conv = self.engine.conversation(conversation_id)
+        last = conv.last_customer
+        index = last.index if last is not None else -1
+        start = time.perf_counter()
+        found = self.engine.retrieve(conv, self.engine.retrieval_count()) if last else []
+        self._remember(conversation_id, index, found)
+        ms = (time.perf_counter() - start) * 1000
+        return SuggestionsReady(conversation_id, index, tuple(found), ms)
+
+    def draft(
+        self, conversation_id: str, cancel: threading.Event | None = None, seed: int | None = None
+    ) -> Iterator[Event]:
+        """The generated draft's events; once done it joins the remembered list (second)."""
         conv = self.engine.conversation(conversation_id)
         index = conv.last_customer.index if conv.last_customer else -1
-        found: list[Suggestion] = []
-        for event in self.engine.suggest(conv, cancel=cancel, generate=generate, seed=seed):
-            if isinstance(event, SuggestionsReady):
-                found = list(event.suggestions)
-                self._remember(conversation_id, index, found)
-            elif isinstance(event, GenerationDone):
+        for event in self.engine.draft(conv, cancel, seed):
+            if isinstance(event, GenerationDone):
+                latest = self.latest(conversation_id)
+                found = list(latest[1]) if latest and latest[0] == index else []
                 found.insert(min(1, len(found)), event.suggestion)
                 self._remember(conversation_id, index, found)
             yield event

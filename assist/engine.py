@@ -30,7 +30,8 @@ from assist.events import (
 from assist.profile import CompanyProfile, load_profile
 from assist.prompt import MAX_MACROS, ReplyFilter, build_reply_messages, whole_sentences
 from assist.retrieval import Library
-from assist.runtime.generator import Generator, SamplingParams
+from assist.runtime.generator import Generator, ReplyModel, SamplingParams
+from assist.runtime.generator_process import GeneratorProcess
 from assist.runtime.text_models import TextModels
 from assist.settings import Settings
 from assist.types import Analysis, Message, Suggestion
@@ -41,7 +42,7 @@ class Engine:
         self,
         text_models: TextModels,
         library: Library | None,
-        generator: Generator | None,
+        generator: ReplyModel | None,
         profile: CompanyProfile,
         settings: Settings,
     ):
@@ -61,19 +62,27 @@ class Engine:
         generate: bool = True,
         retrieval: bool = True,
         models_root: Path | None = None,
+        generator_process: bool = False,
     ) -> Engine:
         """Load the models once (raises assist.artifacts.ModelError naming a bad file).
 
         ``retrieval=False, generate=False`` gives an analysis-only engine (``assist classify``).
+        ``generator_process=True`` runs the language model in a child process
+        (``assist.runtime.generator_process``): the desktop app's choice, so decoding never
+        holds the GIL its event loop needs.
         """
         settings = settings or Settings.load()
         threads = settings["runtime.threads"] or None
         text_models = TextModels.load(models_root, threads=threads)
         library = Library.load(text_models) if retrieval else None
-        generator, generator_error = None, None
+        generator: ReplyModel | None = None
+        generator_error = None
         if generate and settings["suggestions.generate"]:
             try:
-                generator = Generator.load(models_root, threads=threads)
+                if generator_process:
+                    generator = GeneratorProcess.load(models_root, threads=threads)
+                else:
+                    generator = Generator.load(models_root, threads=threads)
             except ModelError as e:  # a broken LLM must not take analysis and macros down
                 generator_error = str(e)
         engine = cls(text_models, library, generator, load_profile(), settings)
@@ -157,6 +166,23 @@ class Engine:
         )
         if use_llm:
             yield from self._generate(conv, retrieved, cancel, seed)
+
+    def drafts_enabled(self) -> bool:
+        return self.generator is not None and self.settings["suggestions.count"] > 1
+
+    def retrieval_count(self) -> int:
+        """How many ranked macros/answers to show: one place is kept for the draft."""
+        n = self.settings["suggestions.count"]
+        return n - 1 if self.drafts_enabled() else n
+
+    def draft(
+        self, conv: Conversation, cancel: threading.Event | None = None, seed: int | None = None
+    ) -> Iterator[Event]:
+        """Only the generated draft's events (GenerationStarted ... Done/Failed), for a caller
+        that showed the retrieved suggestions already (the app does that first, at once)."""
+        if not self.drafts_enabled() or conv.last_customer is None:
+            return
+        yield from self._generate(conv, self.retrieve(conv, self.retrieval_count()), cancel, seed)
 
     def _generate(
         self,

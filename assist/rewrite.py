@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assist import grounding
 from assist.profile import CompanyProfile
-from assist.runtime.generator import Generator, SamplingParams
+from assist.runtime.generator import ReplyModel, SamplingParams
 
 STYLES = {
     "friendlier": "warmer and friendlier",
@@ -44,7 +44,7 @@ def rewrite_messages(text: str, style: str) -> list[dict[str, str]]:
 
 
 def rewrite(
-    generator: Generator,
+    generator: ReplyModel,
     text: str,
     style: str,
     profile: CompanyProfile,

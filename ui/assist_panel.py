@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from assist.desk import ConversationSnapshot
 from ui.cards import SuggestionCard
 from ui.theme import SENTIMENT
-from ui.widgets import Sparkline, pretty
+from ui.widgets import Sparkline, bold, pretty
 
 CARDS = 3
 ARROW = {"rising": "↑", "falling": "↓", "steady": "→"}
@@ -48,8 +48,7 @@ class AssistPanel(QWidget):
         self.setAccessibleName("assist panel")
         self.setMinimumWidth(300)
 
-        self.customer = QLabel("No conversation")
-        self.customer.setStyleSheet("font-weight: bold; font-size: 110%;")
+        self.customer = bold(QLabel("No conversation"), 1.1)
         self.escalation = QLabel()
         self.escalation.setWordWrap(True)
         self.escalation.setStyleSheet("color: #e08a00;")

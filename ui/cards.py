@@ -7,7 +7,7 @@ emits signals; the window decides what accepting means (composer, clipboard, fee
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from assist.store import REJECT_REASONS
 from assist.types import Suggestion
 from ui.widgets import Chip
 
+FLUSH_MS = 60
 SOURCE_LABEL = {"macro": "macro", "generated": "draft", "remote": "remote draft"}
 REASON_LABEL = {
     "wrong_intent": "Wrong intent",
@@ -43,6 +44,11 @@ class SuggestionCard(QFrame):
         self.number = number
         self.suggestion: Suggestion | None = None
         self.streaming = False
+        self._pending = ""  # streamed text not painted yet
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(FLUSH_MS)
+        self._flush.timeout.connect(self._flush_pending)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName("card")
         self.setAccessibleName(f"suggestion {number}")
@@ -95,6 +101,7 @@ class SuggestionCard(QFrame):
     def clear(self, placeholder: str = "") -> None:
         self.suggestion = None
         self.streaming = False
+        self._pending = ""
         self.source.set("")
         self.title.setText("")
         self.text.setText(placeholder)
@@ -110,6 +117,7 @@ class SuggestionCard(QFrame):
     def show_suggestion(self, suggestion: Suggestion, title: str = "") -> None:
         self.suggestion = suggestion
         self.streaming = False
+        self._pending = ""
         self.source.set(SOURCE_LABEL.get(suggestion.source, suggestion.source), "#4f6d8f")
         self.title.setText(title)
         self.text.setEnabled(True)
@@ -126,6 +134,7 @@ class SuggestionCard(QFrame):
     def start_stream(self) -> None:
         self.suggestion = None
         self.streaming = True
+        self._pending = ""
         self.source.set("draft", "#6c55b5")
         self.title.setText("writing…")
         self.text.setEnabled(True)
@@ -134,7 +143,16 @@ class SuggestionCard(QFrame):
         self._enable(False)
 
     def append(self, chunk: str) -> None:
-        self.text.setText(self.text.text() + chunk)
+        """Add streamed text. Chunks are painted together every FLUSH_MS: each setText on a
+        wrapping label re-lays out the whole panel, too slow to do per token on 2 cores."""
+        self._pending += chunk
+        if not self._flush.isActive():
+            self._flush.start()
+
+    def _flush_pending(self) -> None:
+        if self._pending and self.streaming:
+            self.text.setText(self.text.text() + self._pending)
+        self._pending = ""
 
     def _open_citation(self, href: str) -> None:
         source, start, end = href.rsplit("|", 2)

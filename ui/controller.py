@@ -26,6 +26,7 @@ from assist.events import GenerationDone, GenerationFailed, GenerationStarted, S
 from assist.ingest import IngestHub
 from assist.profile import CompanyProfile
 from assist.rewrite import rewrite
+from assist.runtime.generator_process import GeneratorProcess
 from assist.settings import Settings
 from assist.store import FeedbackEvent, FeedbackStore
 from assist.types import Message
@@ -64,7 +65,10 @@ class Controller(QObject):
         self.state_changed.emit("loading", "loading models…")
 
         def work(cancel: threading.Event) -> Desk:
-            engine = Engine.load(self.settings, generate=self.generate)
+            engine = Engine.load(self.settings, generate=self.generate, generator_process=True)
+            if isinstance(engine.generator, GeneratorProcess):
+                # while the child prefills a prompt, analysis and retrieval go on here
+                engine.generator.on_wait = self.engine_tasks.run_urgent
             engine.warm_up()
             self.desk = Desk(engine)
             return self.desk
@@ -97,55 +101,62 @@ class Controller(QObject):
     # -- messages ---------------------------------------------------------------------------
 
     def receive(self, message: Message, customer_name: str | None = None) -> None:
+        """Record a message; a customer's is analysed and its macros ranked in the same
+        urgent step (one trip to the worker), so the first cards follow the analysis."""
         cid, is_customer = message.conversation_id, message.role == "customer"
         if is_customer:
             self._received_at[cid] = time.perf_counter()
 
-        def work(cancel: threading.Event) -> ConversationSnapshot:
+        def work(cancel: threading.Event) -> tuple[ConversationSnapshot, SuggestionsReady | None]:
             assert self.desk is not None
-            return self.desk.receive(message, customer_name)
+            snap = self.desk.receive(message, customer_name)
+            if not is_customer:
+                return snap, None
+            ready = self.desk.retrieve(cid)
+            if self.hub is not None:
+                self.hub.publish(cid, self.desk.payload(cid))
+            return snap, ready
 
-        def done(snap: ConversationSnapshot) -> None:
+        def done(result: tuple[ConversationSnapshot, SuggestionsReady | None]) -> None:
+            snap, ready = result
             index = snap.turns[-1].index
             self._store(
                 lambda s: s.record_message(cid, index, message.role, message.text, message.ts)
             )
             self.snapshot_changed.emit(snap, is_customer)
+            if ready is not None:
+                self._event(ready)
 
         self._engine(work, on_result=done, on_error=self._message_error, urgent=True)
 
     def _message_error(self, e: BaseException) -> None:
         self.error.emit(f"message could not be analysed: {e}")
 
-    def suggest(self, cid: str, draft: bool = True, seed: int | None = None) -> None:
-        """Suggestions for the conversation's last customer message (draft: also the LLM;
-        ``seed``: another draft than the settings' seed gives, for "regenerate")."""
-        draft = draft and self.generate
-        key = SUGGEST_KEY if draft else f"retrieve:{cid}"
+    def draft(self, cid: str, seed: int | None = None) -> None:
+        """Stream a draft for the conversation's last customer message (``seed``: another
+        draft than the settings' seed gives, for "regenerate"); cancels a stale draft."""
+        if not self.generate:
+            return
 
         def work(cancel: threading.Event) -> Any:
             assert self.desk is not None
-            events = self.desk.suggest(cid, cancel, generate=draft, seed=seed)
-            if self.hub is None:
-                return events
-            return self._publishing(cid, events)
+            return self._publishing(cid, self.desk.draft(cid, cancel, seed))
 
         self._engine(
             work,
-            key=key,
+            key=SUGGEST_KEY,
             on_item=self._event,
             on_error=self._message_error,
             on_done=self._idle,
-            urgent=not draft,
         )
 
     def _publishing(self, cid: str, events: Any) -> Any:
         """Pass the events on, posting the conversation's latest state to the ingestion API
         whenever the suggestions change (runs on the engine worker)."""
-        assert self.desk is not None and self.hub is not None
+        assert self.desk is not None
         for event in events:
             yield event
-            if isinstance(event, SuggestionsReady | GenerationDone):
+            if self.hub is not None and isinstance(event, SuggestionsReady | GenerationDone):
                 self.hub.publish(cid, self.desk.payload(cid))
 
     def _event(self, event: object) -> None:
@@ -238,6 +249,8 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         self.engine_tasks.shutdown(timeout=5.0)
+        if self.desk is not None and self.desk.engine.generator is not None:
+            self.desk.engine.generator.close()  # the generator's child process
 
         def close(cancel: threading.Event) -> None:
             if self.store is not None:

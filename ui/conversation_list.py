@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from assist.desk import ConversationSnapshot, by_urgency
 from ui.theme import FLAG, SENTIMENT
-from ui.widgets import Chip, intent_colour, pretty
+from ui.widgets import Chip, bold, intent_colour, pretty
 
 
 def waited(seconds: float) -> str:
@@ -38,13 +38,11 @@ def waited(seconds: float) -> str:
 class ConversationRow(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.name = QLabel()
-        self.name.setStyleSheet("font-weight: bold;")
+        self.name = bold(QLabel())
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.wait = QLabel()
         self.wait.setEnabled(False)
-        self.flag = QLabel("⚑")
-        self.flag.setStyleSheet(f"color: {FLAG}; font-weight: bold;")
+        self.flag = bold(QLabel(f'<span style="color:{FLAG}">⚑</span>'))
         self.flag.setAccessibleName("flagged")
         self.last = QLabel()
         self.last.setEnabled(False)

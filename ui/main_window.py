@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("Assist main window")
         self.conversations = ConversationList()
         self.transcript = Transcript()
-        self.transcript.dark = dark
+        self.transcript.apply_theme(dark)
         self.panel = AssistPanel()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         for w, stretch in ((self.conversations, 2), (self.transcript, 4), (self.panel, 3)):
@@ -138,14 +138,17 @@ class MainWindow(QMainWindow):
             self.conversations.select(cid)  # renders and asks for the draft
         elif cid == self.conversations.current:
             self._render(cid)
-        if customer and not first:
-            self._request(cid, draft=cid == self.conversations.current)
+        if customer and not first and cid == self.conversations.current:
+            self._request_draft(cid)
 
-    def _request(self, cid: str, draft: bool, seed: int | None = None) -> None:
+    def _request_draft(self, cid: str, seed: int | None = None) -> None:
+        """A streamed draft for the chat on screen (the controller ranks the macros of every
+        customer message itself, at once)."""
         shown = self.shown.get(cid)
-        if shown is not None:
-            shown.draft_requested = draft and self.controller.generate
-        self.controller.suggest(cid, draft=draft, seed=seed)
+        if self.controller.generate:
+            if shown is not None:
+                shown.draft_requested = True
+            self.controller.draft(cid, seed=seed)
 
     def _ignore_unused(self, cid: str) -> None:
         old = self.shown.get(cid)
@@ -162,11 +165,11 @@ class MainWindow(QMainWindow):
         if shown is None or getattr(e, "message_index", -1) != shown.index:
             return  # for a message that is no longer the last one
         if isinstance(e, SuggestionsReady):
-            for i, s in enumerate(e.suggestions[:CARDS]):
-                # the draft goes in card 2 (the engine's ranked order); macros fill the rest
-                slot = i if i == 0 or not self.controller.generate else i + 1
-                if slot < CARDS:
-                    shown.cards[slot] = s
+            # with drafts on the draft takes card 2 (the engine's ranked order: best macro,
+            # draft, next macro); without, the macros fill all three
+            slots = [0, 2] if self.controller.generate else list(range(CARDS))
+            for slot, s in zip(slots, e.suggestions, strict=False):
+                shown.cards[slot] = s
             if self.controller.last_latency_ms is not None:
                 self.latency_label.setText(
                     f"last suggestion {self.controller.last_latency_ms:.0f} ms"
@@ -197,7 +200,7 @@ class MainWindow(QMainWindow):
         self._render(cid)
         shown = self.shown.get(cid)
         if shown is not None and not shown.draft_requested:
-            self._request(cid, draft=True)  # retrieval is quick to redo; the draft is new
+            self._request_draft(cid)
 
     def _render(self, cid: str) -> None:
         snap = self.snapshots.get(cid)
@@ -318,15 +321,20 @@ class MainWindow(QMainWindow):
             self.notify(f"feedback saved: {event.action}{extra}")
 
     def regenerate(self) -> None:
+        """Another draft in card 2 (a different seed); the macros stay."""
         cid = self.conversations.current
         shown = self.shown.get(cid or "")
-        if cid is None or shown is None:
+        if cid is None or shown is None or not self.controller.generate:
             return
-        self._ignore_unused(cid)
-        self.shown[cid] = Shown(shown.index)
-        self._render_cards(cid)
+        draft = shown.cards[1]
+        if draft is not None and 2 in shown.logged and 2 not in shown.acted:
+            self._record(cid, shown.index, 2, draft, "ignored")
+        shown.cards[1] = None
+        shown.logged.discard(2)
+        shown.acted.discard(2)
         self._regenerations += 1
-        self._request(cid, draft=True, seed=self._regenerations)
+        self._request_draft(cid, seed=self._regenerations)
+        self._render_cards(cid)
 
     def dismiss(self) -> None:
         for dialog in (self.palette_dialog, self.help_dialog):
@@ -432,7 +440,7 @@ class MainWindow(QMainWindow):
         """New values take effect at once: theme here, profile and sampling in the engine."""
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            self.transcript.dark = theme.apply(app, settings["ui.theme"])
+            self.transcript.apply_theme(theme.apply(app, settings["ui.theme"]))
         self.controller.use_settings(settings, profile)
         self.notify("settings saved")
 

@@ -158,7 +158,12 @@ class TaskRunner:
         while (task := self._next(block=True)) is not None:
             self._run(task)
 
-    def _run_urgent(self) -> None:
+    def run_urgent(self) -> None:
+        """Run the urgent tasks waiting now. Only from a task on this runner's worker thread:
+        a task that waits for a long time (a child process prefilling a prompt) calls it so
+        urgent work need not wait for its next item."""
+        if threading.current_thread() is not self._thread:
+            raise RuntimeError("run_urgent is for tasks on this runner's worker thread")
         while (task := self._next(block=False)) is not None:
             self._run(task)
 
@@ -176,7 +181,7 @@ class TaskRunner:
                             break
                         if task.on_item is not None:
                             self._emit(handle, task.on_item, item)
-                        self._run_urgent()
+                        self.run_urgent()
                 finally:
                     close = getattr(value, "close", None)
                     if close is not None:

@@ -3,6 +3,10 @@
 Customer bubbles carry their intent chip and a sentiment dot; extracted entities (order ids,
 names, amounts...) are highlighted in the text so the agent sees what the assistant picked up.
 The composer is plain text: what the agent sends is exactly what they see.
+
+Each conversation keeps its own page of bubbles (only new turns are added), so switching
+between chats is a page flip, not a rebuild; the bubble colours come from one style sheet on
+the pane rather than one per bubble (applying style sheets is what made switching slow).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from assist.desk import ConversationSnapshot, TurnView
 from ui.theme import bubble_colours
-from ui.widgets import Chip, Dot, intent_colour, pretty
+from ui.widgets import Chip, Dot, bold, intent_colour, pretty
 
 
 def highlighted(turn: TurnView, entity_bg: str) -> str:
@@ -46,14 +51,12 @@ def highlighted(turn: TurnView, entity_bg: str) -> str:
 
 
 class Bubble(QFrame):
-    def __init__(self, turn: TurnView, dark: bool, parent: QWidget | None = None):
+    def __init__(self, turn: TurnView, entity_bg: str, parent: QWidget | None = None):
         super().__init__(parent)
-        colours = bubble_colours(dark)
         role = turn.message.role
-        self.setObjectName("bubble")
-        self.setStyleSheet(f"QFrame#bubble {{ background: {colours[role]}; border-radius: 10px; }}")
+        self.setObjectName(f"{role}Bubble")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        body = QLabel(highlighted(turn, colours["entity"]))
+        body = QLabel(highlighted(turn, entity_bg))
         body.setTextFormat(Qt.TextFormat.RichText)
         body.setWordWrap(True)
         body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,24 +78,43 @@ class Bubble(QFrame):
         box.addLayout(meta)
 
 
+class Page(QScrollArea):
+    """One conversation's bubbles, appended turn by turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = 0
+        inner = QWidget()
+        self.rows = QVBoxLayout(inner)
+        self.rows.addStretch(1)
+        self.setWidgetResizable(True)
+        self.setWidget(inner)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName("transcript")
+
+    def add(self, turn: TurnView, entity_bg: str) -> None:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        if turn.message.role == "agent":
+            row.addStretch(1)
+        row.addWidget(Bubble(turn, entity_bg), 4)
+        if turn.message.role == "customer":
+            row.addStretch(1)
+        self.rows.insertWidget(self.rows.count() - 1, holder)
+        self.drawn += 1
+
+
 class Transcript(QWidget):
     send_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.dark = False
-        self._shown: tuple[str, int] = ("", 0)  # conversation id, turns drawn
-        self.title = QLabel("")
-        self.title.setStyleSheet("font-weight: bold; font-size: 110%;")
-        self._list = QWidget()
-        self._rows = QVBoxLayout(self._list)
-        self._rows.addStretch(1)
-        self.view = QScrollArea()
-        self.view.setWidgetResizable(True)
-        self.view.setWidget(self._list)
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setAccessibleName("transcript")
-
+        self.pages: dict[str, Page] = {}
+        self.title = bold(QLabel(""), 1.1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(QLabel("No conversation yet"))
         self.composer = QPlainTextEdit()
         self.composer.setPlaceholderText("Write a reply, or accept a suggestion (Ctrl+1…3)")
         self.composer.setAccessibleName("reply composer")
@@ -104,12 +126,20 @@ class Transcript(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.composer, 1)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
-
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.title)
-        box.addWidget(self.view, 1)
+        box.addWidget(self.stack, 1)
         box.addLayout(row)
+        self.apply_theme(False)
+
+    def apply_theme(self, dark: bool) -> None:
+        self.dark = dark
+        c = bubble_colours(dark)
+        self.stack.setStyleSheet(
+            f"QFrame#customerBubble {{ background: {c['customer']}; border-radius: 10px; }}"
+            f"QFrame#agentBubble {{ background: {c['agent']}; border-radius: 10px; }}"
+        )
 
     def _send(self) -> None:
         text = self.composer.toPlainText().strip()
@@ -117,31 +147,24 @@ class Transcript(QWidget):
             self.send_clicked.emit(text)
 
     def show_snapshot(self, snap: ConversationSnapshot) -> None:
-        """Draw the turns; only the new ones when it is the conversation already shown."""
-        cid, drawn = self._shown
-        if cid != snap.conversation_id:
-            while self._rows.count() > 1:
-                item = self._rows.takeAt(0)
-                widget = item.widget() if item is not None else None
-                if widget is not None:
-                    widget.deleteLater()
-            drawn = 0
+        """Show the conversation's page, adding the turns it has not drawn yet."""
+        page = self.pages.get(snap.conversation_id)
+        if page is None:
+            page = self.pages[snap.conversation_id] = Page()
+            self.stack.addWidget(page)
+        entity_bg = bubble_colours(self.dark)["entity"]
+        added = False
+        for turn in snap.turns[page.drawn :]:
+            page.add(turn, entity_bg)
+            added = True
         self.title.setText(snap.customer_name)
-        for turn in snap.turns[drawn:]:
-            bubble = Bubble(turn, self.dark)
-            row = QHBoxLayout()
-            if turn.message.role == "agent":
-                row.addStretch(1)
-            row.addWidget(bubble, 4)
-            if turn.message.role == "customer":
-                row.addStretch(1)
-            holder = QWidget()
-            holder.setLayout(row)
-            row.setContentsMargins(0, 0, 0, 0)
-            self._rows.insertWidget(self._rows.count() - 1, holder)
-        self._shown = (snap.conversation_id, len(snap.turns))
-        bar = self.view.verticalScrollBar()
-        QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
+        if self.stack.currentWidget() is not page:
+            self.stack.setCurrentWidget(page)
+            added = True
+        if added:
+            bar = page.verticalScrollBar()
+            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
 
     def bubble_count(self) -> int:
-        return self._rows.count() - 1
+        page = self.stack.currentWidget()
+        return page.drawn if isinstance(page, Page) else 0

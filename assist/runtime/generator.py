@@ -26,7 +26,7 @@ import time
 from collections.abc import Generator as TokenStream
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import onnxruntime_genai as og
@@ -119,6 +119,27 @@ def pick_token(
         cand, cum = cand[:keep], cum[:keep]
     pick = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
     return int(cand[min(pick, cand.size - 1)])
+
+
+class ReplyModel(Protocol):
+    """What the engine needs of a generator: ``Generator`` in this process, or
+    ``assist.runtime.generator_process.GeneratorProcess`` in a child process."""
+
+    last_stats: GenerationStats
+    context_length: int
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> TokenStream[str, None, None]: ...
+
+    def generate(self, messages: list[dict[str, str]], params: SamplingParams) -> str: ...
+
+    def reset_cache(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Generator:
