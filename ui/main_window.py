@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         self.state_label.setStyleSheet(f"color: {colour.get(state, '#8a8f98')};")
         if detail:
             self.notify(detail)
+        elif state == "ready" and self.message_label.text() == "loading models…":
+            self.notify("models ready")
 
     def _snapshot(self, snap: ConversationSnapshot, customer: bool) -> None:
         cid = snap.conversation_id
