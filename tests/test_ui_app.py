@@ -199,6 +199,29 @@ def test_a_draft_streams_into_card_2(qtbot: Any) -> None:
         draft = win.panel.cards[1].suggestion
         assert draft is not None and draft.source == "generated" and draft.text
         assert len(chunks) > 3, "the draft arrived token by token"
+
+        # a newer customer message cancels the draft still being written for the older one
+        events: list[Any] = []
+        controller.suggestion_event.connect(events.append)
+        stale = len(win.snapshots["g1"].turns)
+        controller.receive(Message("g1", "customer", "Hello? Can you also check order 5545?"))
+        qtbot.waitUntil(
+            lambda: any(
+                type(e).__name__ == "GenerationChunk" and e.message_index == stale for e in events
+            ),
+            timeout=60000,
+        )
+        controller.receive(Message("g1", "customer", "Sorry, I meant order 5546."))
+        qtbot.waitUntil(
+            lambda: any(
+                type(e).__name__ == "GenerationDone" and e.message_index == stale + 1
+                for e in events
+            ),
+            timeout=60000,
+        )
+        done_for = {e.message_index for e in events if type(e).__name__ == "GenerationDone"}
+        assert stale not in done_for, "the stale draft was finished instead of cancelled"
+        assert win.panel.cards[1].suggestion is not None
     finally:
         controller.shutdown()
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from assist.desk import ConversationSnapshot
 from ui.cards import SuggestionCard
 from ui.theme import SENTIMENT
-from ui.widgets import Sparkline, bold, pretty
+from ui.widgets import Bar, Sparkline, bold, pretty
 
 CARDS = 3
 ARROW = {"rising": "↑", "falling": "↓", "steady": "→"}
@@ -57,12 +56,9 @@ class AssistPanel(QWidget):
         intent_box = QGroupBox("Intent")
         intent_form = QFormLayout(intent_box)
         self.intent_names: list[QLabel] = []
-        self.intent_bars: list[QProgressBar] = []
+        self.intent_bars: list[Bar] = []
         for i in range(3):
-            name, bar = QLabel("—"), QProgressBar()
-            bar.setRange(0, 100)
-            bar.setTextVisible(True)
-            bar.setFormat("%p%")
+            name, bar = QLabel("—"), Bar()
             bar.setAccessibleName(f"intent {i + 1} confidence")
             self.intent_names.append(name)
             self.intent_bars.append(bar)

@@ -44,6 +44,7 @@ class SuggestionCard(QFrame):
         self.number = number
         self.suggestion: Suggestion | None = None
         self.streaming = False
+        self.stream_owner: object = None
         self._pending = ""  # streamed text not painted yet
         self._flush = QTimer(self)
         self._flush.setSingleShot(True)
@@ -99,8 +100,11 @@ class SuggestionCard(QFrame):
         self.clear()
 
     def clear(self, placeholder: str = "") -> None:
+        if self.suggestion is None and not self.streaming and self.text.text() == placeholder:
+            return  # already so: re-rendering must not cost a re-layout
         self.suggestion = None
         self.streaming = False
+        self.stream_owner = None
         self._pending = ""
         self.source.set("")
         self.title.setText("")
@@ -115,8 +119,11 @@ class SuggestionCard(QFrame):
             b.setEnabled(on)
 
     def show_suggestion(self, suggestion: Suggestion, title: str = "") -> None:
+        if suggestion is self.suggestion and not self.streaming:
+            return
         self.suggestion = suggestion
         self.streaming = False
+        self.stream_owner = None
         self._pending = ""
         self.source.set(SOURCE_LABEL.get(suggestion.source, suggestion.source), "#4f6d8f")
         self.title.setText(title)
@@ -131,9 +138,12 @@ class SuggestionCard(QFrame):
             self.cite.hide()
         self._enable(True)
 
-    def start_stream(self) -> None:
+    def start_stream(self, owner: object = None) -> None:
+        """Become the card a draft streams into; ``owner`` says whose draft (a re-render
+        for the same owner keeps what has streamed so far)."""
         self.suggestion = None
         self.streaming = True
+        self.stream_owner = owner
         self._pending = ""
         self.source.set("draft", "#6c55b5")
         self.title.setText("writing…")

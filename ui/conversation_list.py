@@ -42,7 +42,8 @@ class ConversationRow(QWidget):
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.wait = QLabel()
         self.wait.setEnabled(False)
-        self.flag = bold(QLabel(f'<span style="color:{FLAG}">⚑</span>'))
+        self._flag_html = f'<span style="color:{FLAG}">⚑</span>'
+        self.flag = bold(QLabel())
         self.flag.setAccessibleName("flagged")
         self.last = QLabel()
         self.last.setEnabled(False)
@@ -79,7 +80,7 @@ class ConversationRow(QWidget):
         self.last.setToolTip(text)
         seconds = snap.waiting_s(now)
         self.wait.setText(f"waiting {waited(seconds)}" if snap.waiting_since else "answered")
-        self.flag.setVisible(bool(snap.escalation))
+        self.flag.setText(self._flag_html if snap.escalation else "")
         self.flag.setToolTip("; ".join(snap.escalation))
         a = snap.last_analysis
         if a is not None:
@@ -103,7 +104,7 @@ class ConversationList(QListWidget):
         self.snapshots: dict[str, ConversationSnapshot] = {}
         self.unread: dict[str, int] = {}
         self.current: str | None = None
-        self._rows: dict[str, tuple[QListWidgetItem, ConversationRow]] = {}
+        self._rows: list[tuple[QListWidgetItem, ConversationRow]] = []  # by position
         self.currentItemChanged.connect(self._changed)
 
     def update_snapshot(self, snap: ConversationSnapshot, new_customer_message: bool) -> None:
@@ -114,30 +115,28 @@ class ConversationList(QListWidget):
         self.refresh()
 
     def refresh(self, now: datetime | None = None) -> None:
-        """Re-draw the rows in urgency order (keeps the selection)."""
+        """Re-draw the rows in urgency order (keeps the selection).
+
+        Rows stay where they are and show whichever conversation now belongs at their
+        position: moving item widgets in a QListWidget destroys and rebuilds them, which cost
+        more than everything else in a refresh.
+        """
         now = now or datetime.now(UTC)
         order = [s.conversation_id for s in by_urgency(list(self.snapshots.values()), now)]
+        width = self.viewport().width()
         self.blockSignals(True)
+        while len(self._rows) < len(order):
+            item, row = QListWidgetItem(), ConversationRow()
+            self.addItem(item)
+            self.setItemWidget(item, row)
+            self._rows.append((item, row))
         for i, cid in enumerate(order):
-            if cid not in self._rows:
-                item, row = QListWidgetItem(), ConversationRow()
-                item.setData(Qt.ItemDataRole.UserRole, cid)
-                self._rows[cid] = (item, row)
-                self.insertItem(i, item)
-                self.setItemWidget(item, row)
-            item, row = self._rows[cid]
-            if self.row(item) != i:
-                widget_row = ConversationRow()
-                self.takeItem(self.row(item))
-                self.insertItem(i, item)
-                self.setItemWidget(item, widget_row)
-                self._rows[cid] = (item, widget_row)
-                row = widget_row
-            width = self.viewport().width()
+            item, row = self._rows[i]
+            item.setData(Qt.ItemDataRole.UserRole, cid)
             row.show_snapshot(self.snapshots[cid], self.unread.get(cid, 0), now, width)
             item.setSizeHint(QSize(width, row.sizeHint().height()))
-            if cid == self.current:
-                self.setCurrentItem(item)
+            if cid == self.current and self.currentRow() != i:
+                self.setCurrentRow(i)
         self.blockSignals(False)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
@@ -145,8 +144,10 @@ class ConversationList(QListWidget):
         self.refresh()
 
     def select(self, cid: str) -> None:
-        if cid in self._rows:
-            self.setCurrentItem(self._rows[cid][0])
+        for item, _row in self._rows:
+            if item.data(Qt.ItemDataRole.UserRole) == cid:
+                self.setCurrentItem(item)
+                return
 
     def _changed(self, item: QListWidgetItem | None, _previous: object) -> None:
         if item is None:

@@ -50,6 +50,7 @@ class Shown:
     acted: set[int] = field(default_factory=set)  # card numbers accepted/edited/rejected
     logged: set[int] = field(default_factory=set)  # card numbers recorded as shown
     draft_requested: bool = False
+    draft_no: int = 0  # which draft for this message is streaming (regenerate makes more)
 
 
 class MainWindow(QMainWindow):
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
                 )
         elif isinstance(e, GenerationStarted):
             shown.drafting, shown.draft = 2, ""
+            shown.draft_no += 1
         elif isinstance(e, GenerationChunk):
             shown.draft += e.text
             if cid == self.conversations.current and shown.drafting:
@@ -217,8 +219,10 @@ class MainWindow(QMainWindow):
         for n, card in enumerate(self.panel.cards, start=1):
             s = shown.cards[n - 1] if shown else None
             if shown is not None and n == shown.drafting:
-                card.start_stream()
-                card.append(shown.draft)
+                owner = (cid, shown.index, shown.draft_no)
+                if not (card.streaming and card.stream_owner == owner):
+                    card.start_stream(owner)
+                    card.append(shown.draft)
             elif shown is not None and n in shown.acted and s is None:
                 card.clear("rejected")
             elif s is None or shown is None:

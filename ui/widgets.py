@@ -25,29 +25,102 @@ def pretty(label: str) -> str:
     return label.replace("_", " ")
 
 
-class Chip(QLabel):
-    """A rounded label: intent names, sources, flags."""
+class Chip(QWidget):
+    """A rounded label: intent names, sources, unread counts.
+
+    Painted by hand rather than styled: the list and the cards re-colour chips all the time,
+    and a style sheet per chip (or show/hide churn) cost ~2 ms each on 2 cores. An empty chip
+    takes no room but stays "shown", so filling it again needs no re-layout of its parent.
+    """
 
     def __init__(self, text: str = "", colour: str = "#5b6b82", parent: QWidget | None = None):
         super().__init__(parent)
-        self._colour = ""
-        self.set(text, colour)
+        self._text = ""
+        self._colour = QColor(colour)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        self.setFont(font)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.set(text, colour)
+
+    def text(self) -> str:
+        return self._text
 
     def set(self, text: str, colour: str = "#5b6b82") -> None:
-        self.setText(text)
-        if not text:
-            self.hide()
-        elif self.isHidden() and self.parentWidget() is not None:
-            # never show() a parentless chip: it would pop up as a window of its own
-            self.show()
-        if colour != self._colour:  # style sheets are slow to apply: only on a change
-            self._colour = colour
-            self.setStyleSheet(
-                f"QLabel {{ background: {colour}; color: white; border-radius: 8px;"
-                " padding: 1px 7px; font-size: 85%; }"
-            )
+        if text == self._text and QColor(colour) == self._colour:
+            return
+        resized = len(text) != len(self._text) or not text or not self._text
+        self._text, self._colour = text, QColor(colour)
         self.setAccessibleName(text)
+        if resized:
+            self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        if not self._text:
+            return QSize(0, 0)
+        m = self.fontMetrics()
+        return QSize(m.horizontalAdvance(self._text) + 14, m.height() + 2)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.sizeHint()
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802
+        if not self._text:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self._colour)
+        r = self.rect()
+        p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
+        p.setPen(QColor("white"))
+        elided = self.fontMetrics().elidedText(
+            self._text, Qt.TextElideMode.ElideRight, r.width() - 10
+        )
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, elided)
+
+
+class Bar(QWidget):
+    """A confidence bar with its percentage: painted, so updating it costs no style work
+    (QProgressBar took ~3 ms per ``setValue`` here)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._value = 0
+        self.setMinimumSize(QSize(80, self.fontMetrics().height() + 4))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, value: int) -> None:  # noqa: N802 (QProgressBar's name)
+        value = max(0, min(100, int(value)))
+        if value != self._value:
+            self._value = value
+            self.setAccessibleDescription(f"{value}%")
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(160, self.fontMetrics().height() + 4)
+
+    def paintEvent(self, event: object) -> None:  # noqa: N802
+        p = QPainter(self)
+        r = self.rect().adjusted(0, 1, -1, -1)
+        pal = self.palette()
+        p.setPen(pal.mid().color())
+        p.setBrush(pal.base())
+        p.drawRect(r)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(pal.highlight())
+        fill = r.adjusted(1, 1, -(r.width() - 1) * (100 - self._value) // 100, 0)
+        p.drawRect(fill)
+        label = f"{self._value}%"
+        p.setPen(pal.text().color())
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
+        p.setClipRect(fill)  # the part of the label over the fill, in the fill's text colour
+        p.setPen(pal.highlightedText().color())
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
 
 
 def intent_colour(label: str) -> str:
