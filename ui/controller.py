@@ -12,6 +12,7 @@ newer draft request cancels a stale one (same task key).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -74,6 +75,9 @@ class Controller(QObject):
             return self.desk
 
         def loaded(desk: Desk) -> None:
+            # everything loaded so far lives as long as the app: keep it out of the cyclic
+            # collector, whose full passes over it paused the event loop for tens of ms
+            gc.freeze()
             err = desk.engine.generator_error
             if err:
                 self.model_name = "retrieval only"
