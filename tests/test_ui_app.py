@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from assist.types import Message
 from ui.controller import Controller
 from ui.demo_player import DemoPlayer
 from ui.main_window import MainWindow
+from ui.palette import Command
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,8 +224,36 @@ def test_a_draft_streams_into_card_2(qtbot: Any) -> None:
         done_for = {e.message_index for e in events if type(e).__name__ == "GenerationDone"}
         assert stale not in done_for, "the stale draft was finished instead of cancelled"
         assert win.panel.cards[1].suggestion is not None
+
+        # Ctrl+K → "Rewrite: shorter" replaces the composer's text with the checked rewrite
+        original = (
+            "Thank you so much for reaching out to us today about your order 5546. I have "
+            "checked it and it left our warehouse yesterday, so it should reach you soon."
+        )
+        win.transcript.composer.setPlainText(original)
+        rewritten: list[str] = []
+        controller.rewrite_item.connect(
+            lambda item: rewritten.append(item.text) if hasattr(item, "text") else None
+        )
+        win.run_command(Command("rewrite", "shorter", "Rewrite: shorter"))
+        qtbot.waitUntil(lambda: bool(rewritten), timeout=60000)
+        text = win.transcript.composer.toPlainText()
+        assert text == rewritten[0] and text and text != original
     finally:
         controller.shutdown()
+
+
+def test_without_a_display_the_app_falls_back_to_the_terminal_demo() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    cmd = [sys.executable, "-m", "assist", "app", "--demo", "--no-generate", "--speed", "0"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "no display found" in proc.stderr
+    assert "intent" in proc.stdout and "Maria Lopez" in proc.stdout
 
 
 def test_assist_app_writes_a_screenshot_and_exits_0(tmp_path: Path) -> None:
@@ -243,8 +273,6 @@ def test_assist_app_writes_a_screenshot_and_exits_0(tmp_path: Path) -> None:
         "--quit-after",
         "6",
     ]
-    import os
-
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.run(env_cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]

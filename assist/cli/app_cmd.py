@@ -27,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
         from assist.cli.demo import run as demo
 
         ns = argparse.Namespace(
-            conversation=None, speed=args.speed or 4.0, no_generate=args.no_generate, n=None
+            conversation=None,
+            speed=4.0 if args.speed is None else args.speed,
+            no_generate=args.no_generate,
+            n=None,
         )
         return demo(ns)
     from ui.app import run as app
