@@ -184,20 +184,6 @@ class Controller(QObject):
     def send_reply(self, cid: str, text: str) -> None:
         self.receive(Message(cid, "agent", text, datetime.now(UTC)))
 
-    def snapshot(self, cid: str, on_result: Callable[[ConversationSnapshot], None]) -> None:
-        def work(cancel: threading.Event) -> ConversationSnapshot:
-            assert self.desk is not None
-            return self.desk.snapshot(cid)
-
-        self._engine(work, on_result=on_result, urgent=True)
-
-    def payload(self, cid: str, on_result: Callable[[dict], None]) -> None:
-        def work(cancel: threading.Event) -> dict:
-            assert self.desk is not None
-            return self.desk.payload(cid)
-
-        self._engine(work, on_result=on_result, urgent=True)
-
     def use_settings(self, settings: Settings, profile: CompanyProfile) -> None:
         """New settings and company profile (saved in the settings dialog) for what comes next:
         sampling, suggestion count and the facts replies are filled from."""
