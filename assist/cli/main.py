@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable
@@ -95,6 +96,9 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the app's generator runs in a spawned child process; in a frozen (packaged) build the
+    # child re-enters here, and this hands it to multiprocessing instead of the CLI
+    multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
     try:
         return _command(args.command)(args)
