@@ -89,7 +89,7 @@ def test_the_demo_fills_the_list_transcript_and_cards(window: MainWindow, qtbot:
     qtbot.waitUntil(lambda: window.panel.cards[0].suggestion is not None, timeout=20000)
     assert window.transcript.bubble_count() >= 2
     # the angry customer asking for a manager is flagged and sorted first
-    first = window.conversations.item(0).data(Qt.ItemDataRole.UserRole)
+    first = window.conversations.cid_at(0)
     assert window.conversations.snapshots[first].escalation
 
 

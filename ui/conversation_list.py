@@ -4,27 +4,41 @@ A row shows the customer, how long they have waited for a reply, a flag when the
 signals escalation, the last message, the intent chip, a sentiment badge and the unread
 count. Rows are re-sorted by ``ConversationSnapshot.urgency`` whenever one changes and once
 a second for the waiting times (a timer in the window calls ``refresh``).
+
+Why a model and a painting delegate rather than a widget per row: the list changes with
+every message and every second, and re-laying out (or re-creating, when rows move) a stack
+of labels per row was among the longest pauses of the event loop. Painting rows costs
+nothing until they are on screen.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QSizePolicy,
-    QVBoxLayout,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QWidget,
 )
 
 from assist.desk import ConversationSnapshot, by_urgency
 from ui.theme import FLAG, SENTIMENT
-from ui.widgets import Chip, bold, intent_colour, pretty
+from ui.widgets import intent_colour, pretty
+
+Index = QModelIndex | QPersistentModelIndex
+PAD = 6
 
 
 def waited(seconds: float) -> str:
@@ -35,65 +49,145 @@ def waited(seconds: float) -> str:
     return f"{int(seconds // 3600)}h"
 
 
-class ConversationRow(QWidget):
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.name = bold(QLabel())
-        self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.wait = QLabel()
-        self.wait.setEnabled(False)
-        self._flag_html = f'<span style="color:{FLAG}">⚑</span>'
-        self.flag = bold(QLabel())
-        self.flag.setAccessibleName("flagged")
-        self.last = QLabel()
-        self.last.setEnabled(False)
-        self.last.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.intent = Chip()
-        self.mood = Chip()
-        self.unread = Chip()
-        top = QHBoxLayout()
-        top.addWidget(self.name, 1)
-        top.addWidget(self.flag)
-        top.addWidget(self.wait)
-        chips = QHBoxLayout()
-        chips.addWidget(self.intent)
-        chips.addWidget(self.mood)
-        chips.addStretch(1)
-        chips.addWidget(self.unread)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(6, 4, 6, 4)
-        box.setSpacing(2)
-        box.addLayout(top)
-        box.addWidget(self.last)
-        box.addLayout(chips)
+class Row:
+    """What one row draws, computed once per refresh (not per paint)."""
 
-    def show_snapshot(
-        self, snap: ConversationSnapshot, unread: int, now: datetime, width: int
-    ) -> None:
-        self.name.setText(snap.customer_name)
+    def __init__(self, snap: ConversationSnapshot, unread: int, now: datetime):
+        self.cid = snap.conversation_id
+        self.name = snap.customer_name
         last = snap.turns[-1].message if snap.turns else None
         prefix = "You: " if last is not None and last.role == "agent" else ""
-        text = f"{prefix}{last.text}" if last is not None else ""
-        metrics = self.last.fontMetrics()
-        elide = Qt.TextElideMode.ElideRight
-        self.last.setText(metrics.elidedText(text, elide, max(60, width - 16)))
-        self.last.setToolTip(text)
-        seconds = snap.waiting_s(now)
-        self.wait.setText(f"waiting {waited(seconds)}" if snap.waiting_since else "answered")
-        self.flag.setText(self._flag_html if snap.escalation else "")
-        self.flag.setToolTip("; ".join(snap.escalation))
+        self.last = f"{prefix}{last.text}" if last is not None else ""
+        self.wait = f"waiting {waited(snap.waiting_s(now))}" if snap.waiting_since else "answered"
+        self.flag = "; ".join(snap.escalation)
+        self.chips: list[tuple[str, str]] = []
         a = snap.last_analysis
         if a is not None:
-            self.intent.set(pretty(a.intent.label), intent_colour(a.intent.label))
+            self.chips.append((pretty(a.intent.label), intent_colour(a.intent.label)))
             trend = snap.trend if snap.trend is not None else a.sentiment.score
-            label = "negative" if trend < -0.15 else "positive" if trend > 0.15 else "neutral"
-            self.mood.set(f"{label} {trend:+.1f}", SENTIMENT[label])
-            self.mood.setToolTip(f"sentiment trend {trend:+.2f}")
-        self.unread.set(f"{unread} new" if unread else "", "#2f6fd0")
-        self.setAccessibleName(f"{snap.customer_name}, {unread} unread")
+            mood = "negative" if trend < -0.15 else "positive" if trend > 0.15 else "neutral"
+            self.chips.append((f"{mood} {trend:+.1f}", SENTIMENT[mood]))
+        self.unread = unread
+
+    def accessible(self) -> str:
+        flag = ", flagged" if self.flag else ""
+        return f"{self.name}, {self.wait}, {self.unread} unread{flag}: {self.last}"
 
 
-class ConversationList(QListWidget):
+class ConversationModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Row] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's API)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return row.cid
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.name
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return row.accessible() if role == Qt.ItemDataRole.AccessibleTextRole else row.last
+        return None
+
+    def replace(self, rows: list[Row]) -> None:
+        """New contents; a changed length resets, same length repaints in place."""
+        if len(rows) != len(self.rows):
+            self.beginResetModel()
+            self.rows = rows
+            self.endResetModel()
+            return
+        self.rows = rows
+        if rows:
+            self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+
+
+class RowDelegate(QStyledItemDelegate):
+    """Paints a row: name, flag and wait; the last message; intent, mood and unread chips."""
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
+        base = QFont(option.font)
+        name = QFont(base)
+        name.setBold(True)
+        chip = QFont(base)
+        chip.setPointSizeF(base.pointSizeF() * 0.85)
+        return base, name, chip
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
+        base, _name, chip = self._fonts(option)
+        line = QFontMetrics(base).height()
+        return QSize(200, PAD * 2 + line * 2 + QFontMetrics(chip).height() + 6)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        model = index.model()
+        assert isinstance(model, ConversationModel)
+        row = model.rows[index.row()]
+        rect: QRect = option.rect
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected:
+            painter.fillRect(rect, pal.highlight())
+        text = pal.highlightedText().color() if selected else pal.text().color()
+        dim = text if selected else pal.placeholderText().color()
+        base, name_font, chip_font = self._fonts(option)
+        fm, cm = QFontMetrics(base), QFontMetrics(chip_font)
+        x, y, w = rect.x() + PAD, rect.y() + PAD, rect.width() - 2 * PAD
+        line = fm.height()
+
+        painter.setFont(base)
+        wait_w = fm.horizontalAdvance(row.wait)
+        painter.setPen(dim)
+        painter.drawText(
+            QRect(x + w - wait_w, y, wait_w, line), Qt.AlignmentFlag.AlignRight, row.wait
+        )
+        flag_w = fm.horizontalAdvance("⚑ ") if row.flag else 0
+        if row.flag:
+            painter.setPen(QColor(FLAG))
+            painter.drawText(QRect(x + w - wait_w - flag_w, y, flag_w, line), 0, "⚑")
+        painter.setFont(name_font)
+        painter.setPen(text)
+        room = w - wait_w - flag_w - PAD
+        name = QFontMetrics(name_font).elidedText(row.name, Qt.TextElideMode.ElideRight, room)
+        painter.drawText(QRect(x, y, room, line), 0, name)
+
+        painter.setFont(base)
+        painter.setPen(dim)
+        last = fm.elidedText(row.last, Qt.TextElideMode.ElideRight, w)
+        painter.drawText(QRect(x, y + line, w, line), 0, last)
+
+        painter.setFont(chip_font)
+        cy, ch = y + 2 * line + 3, cm.height() + 2
+        cx = x
+        chips = list(row.chips)
+        unread = (f"{row.unread} new", "#2f6fd0") if row.unread else None
+        unread_w = cm.horizontalAdvance(unread[0]) + 14 if unread else 0
+        for label, colour in chips:
+            cw = min(cm.horizontalAdvance(label) + 14, max(0, x + w - unread_w - PAD - cx))
+            if cw < 24:
+                break
+            self._chip(painter, QRect(cx, cy, cw, ch), label, colour, cm)
+            cx += cw + 4
+        if unread:
+            self._chip(painter, QRect(x + w - unread_w, cy, unread_w, ch), *unread, cm)
+        painter.restore()
+
+    @staticmethod
+    def _chip(p: QPainter, r: QRect, label: str, colour: str, cm: QFontMetrics) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(colour))
+        p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
+        p.setPen(QColor("white"))
+        text = cm.elidedText(label, Qt.TextElideMode.ElideRight, r.width() - 10)
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class ConversationList(QListView):
     selected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
@@ -101,11 +195,27 @@ class ConversationList(QListWidget):
         self.setAccessibleName("conversations")
         self.setMinimumWidth(260)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setUniformItemSizes(True)
+        self.model_ = ConversationModel()
+        self.setModel(self.model_)
+        self.setItemDelegate(RowDelegate(self))
         self.snapshots: dict[str, ConversationSnapshot] = {}
         self.unread: dict[str, int] = {}
         self.current: str | None = None
-        self._rows: list[tuple[QListWidgetItem, ConversationRow]] = []  # by position
-        self.currentItemChanged.connect(self._changed)
+        self._refreshing = False
+        self.selectionModel().currentChanged.connect(self._changed)
+
+    def count(self) -> int:
+        return self.model_.rowCount()
+
+    def cid_at(self, row: int) -> str:
+        return self.model_.rows[row].cid
+
+    def currentRow(self) -> int:  # noqa: N802 (QListWidget's name, kept for callers)
+        return self.currentIndex().row()
+
+    def setCurrentRow(self, row: int) -> None:  # noqa: N802
+        self.setCurrentIndex(self.model_.index(row))
 
     def update_snapshot(self, snap: ConversationSnapshot, new_customer_message: bool) -> None:
         cid = snap.conversation_id
@@ -115,44 +225,32 @@ class ConversationList(QListWidget):
         self.refresh()
 
     def refresh(self, now: datetime | None = None) -> None:
-        """Re-draw the rows in urgency order (keeps the selection).
-
-        Rows stay where they are and show whichever conversation now belongs at their
-        position: moving item widgets in a QListWidget destroys and rebuilds them, which cost
-        more than everything else in a refresh.
-        """
+        """Re-draw the rows in urgency order (keeps the selection)."""
         now = now or datetime.now(UTC)
-        order = [s.conversation_id for s in by_urgency(list(self.snapshots.values()), now)]
-        width = self.viewport().width()
-        self.blockSignals(True)
-        while len(self._rows) < len(order):
-            item, row = QListWidgetItem(), ConversationRow()
-            self.addItem(item)
-            self.setItemWidget(item, row)
-            self._rows.append((item, row))
-        for i, cid in enumerate(order):
-            item, row = self._rows[i]
-            item.setData(Qt.ItemDataRole.UserRole, cid)
-            row.show_snapshot(self.snapshots[cid], self.unread.get(cid, 0), now, width)
-            item.setSizeHint(QSize(width, row.sizeHint().height()))
-            if cid == self.current and self.currentRow() != i:
-                self.setCurrentRow(i)
-        self.blockSignals(False)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        self.refresh()
+        ordered = by_urgency(list(self.snapshots.values()), now)
+        self._refreshing = True
+        try:
+            self.model_.replace(
+                [Row(s, self.unread.get(s.conversation_id, 0), now) for s in ordered]
+            )
+            for i, snap in enumerate(ordered):
+                if snap.conversation_id == self.current and self.currentRow() != i:
+                    self.setCurrentRow(i)
+        finally:
+            self._refreshing = False
 
     def select(self, cid: str) -> None:
-        for item, _row in self._rows:
-            if item.data(Qt.ItemDataRole.UserRole) == cid:
-                self.setCurrentItem(item)
+        for i, row in enumerate(self.model_.rows):
+            if row.cid == cid:
+                self.setCurrentRow(i)
                 return
 
-    def _changed(self, item: QListWidgetItem | None, _previous: object) -> None:
-        if item is None:
+    def _changed(self, index: QModelIndex, _previous: QModelIndex) -> None:
+        if self._refreshing or not index.isValid():
             return
-        cid = item.data(Qt.ItemDataRole.UserRole)
+        cid = self.model_.rows[index.row()].cid
+        if cid == self.current:
+            return
         self.current = cid
         self.unread[cid] = 0
         self.refresh()
