@@ -15,6 +15,7 @@ from assist.slots import Slots
 from assist.types import Analysis, Message
 
 ESCALATION_INTENTS = frozenset({"complaint", "contact_human_agent"})
+TREND_ARROWS = {"rising": "↑", "falling": "↓", "steady": "→"}  # for ``trend_direction()``
 
 
 @dataclass(frozen=True)

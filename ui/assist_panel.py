@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.conversation import TREND_ARROWS
 from assist.desk import ConversationSnapshot
 from ui.cards import SuggestionCard
 from ui.theme import SENTIMENT
 from ui.widgets import Bar, Sparkline, bold, pretty
 
 CARDS = 3
-ARROW = {"rising": "↑", "falling": "↓", "steady": "→"}
 SLOT_LABEL = {
     "order_id": "Order",
     "invoice_id": "Invoice",
@@ -132,7 +132,7 @@ class AssistPanel(QWidget):
             trend = snap.trend if snap.trend is not None else a.sentiment.score
             self.sentiment.setText(
                 f'<span style="color:{colour}; font-weight:bold">{a.sentiment.label}</span>'
-                f" {a.sentiment.score:+.2f} · trend {trend:+.2f} {ARROW[snap.direction]}"
+                f" {a.sentiment.score:+.2f} · trend {trend:+.2f} {TREND_ARROWS[snap.direction]}"
             )
         self.sparkline.set(snap.trend_history)
         while self.slots_form.rowCount() > 1:

@@ -83,7 +83,7 @@ class Controller(QObject):
                 self.model_name = "retrieval only"
                 self.state_changed.emit("error", f"drafts off: {err}")
             else:
-                self.state_changed.emit("ready", "")
+                self.state_changed.emit("ready", "models ready")
 
         self.engine_tasks.submit(work, on_result=loaded, on_error=self._fatal)
         self.store_tasks.submit(
@@ -117,8 +117,7 @@ class Controller(QObject):
             if not is_customer:
                 return snap, None
             ready = self.desk.retrieve(cid)
-            if self.hub is not None:
-                self.hub.publish(cid, self.desk.payload(cid))
+            self._publish(cid)
             return snap, ready
 
         def done(result: tuple[ConversationSnapshot, SuggestionsReady | None]) -> None:
@@ -157,11 +156,15 @@ class Controller(QObject):
     def _publishing(self, cid: str, events: Any) -> Any:
         """Pass the events on, posting the conversation's latest state to the ingestion API
         whenever the suggestions change (runs on the engine worker)."""
-        assert self.desk is not None
         for event in events:
             yield event
-            if self.hub is not None and isinstance(event, SuggestionsReady | GenerationDone):
-                self.hub.publish(cid, self.desk.payload(cid))
+            if isinstance(event, SuggestionsReady | GenerationDone):
+                self._publish(cid)
+
+    def _publish(self, cid: str) -> None:
+        """Post the conversation's latest state for ``GET .../suggestions`` (engine worker)."""
+        if self.hub is not None and self.desk is not None:
+            self.hub.publish(cid, self.desk.payload(cid))
 
     def _event(self, event: object) -> None:
         if isinstance(event, SuggestionsReady):

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from assist.desk import ConversationSnapshot, by_urgency
-from ui.theme import FLAG, SENTIMENT
+from ui.theme import FLAG, SENTIMENT, mood
 from ui.widgets import intent_colour, pretty
 
 Index = QModelIndex | QPersistentModelIndex
@@ -65,8 +65,8 @@ class Row:
         if a is not None:
             self.chips.append((pretty(a.intent.label), intent_colour(a.intent.label)))
             trend = snap.trend if snap.trend is not None else a.sentiment.score
-            mood = "negative" if trend < -0.15 else "positive" if trend > 0.15 else "neutral"
-            self.chips.append((f"{mood} {trend:+.1f}", SENTIMENT[mood]))
+            word = mood(trend)
+            self.chips.append((f"{word} {trend:+.1f}", SENTIMENT[word]))
         self.unread = unread
 
     def accessible(self) -> str:

@@ -7,7 +7,6 @@ which one the composer holds, so that sending can tell *accepted* from *edited*.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +36,7 @@ from ui.conversation_list import ConversationList
 from ui.palette import Command, CommandPalette
 from ui.shortcuts import HelpOverlay, bind
 from ui.transcript import Transcript
+from ui.widgets import marked
 
 
 @dataclass
@@ -126,8 +126,6 @@ class MainWindow(QMainWindow):
         self.state_label.setStyleSheet(f"color: {colour.get(state, '#8a8f98')};")
         if detail:
             self.notify(detail)
-        elif state == "ready" and self.message_label.text() == "loading models…":
-            self.notify("models ready")
 
     def _snapshot(self, snap: ConversationSnapshot, customer: bool) -> None:
         cid = snap.conversation_id
@@ -410,13 +408,9 @@ class MainWindow(QMainWindow):
         body = desk.engine.library.article_text(source_id)
         box = QMessageBox(self)
         box.setWindowTitle(source_id)
-        marked = (
-            html.escape(body[:start])
-            + f'<span style="background:#fff0b3">{html.escape(body[start:end])}</span>'
-            + html.escape(body[end:])
-        ).replace("\n", "<br>")
+        entity_bg = theme.bubble_colours(self.transcript.dark)["entity"]
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(marked)
+        box.setText(marked(body, [(start, end, "")], entity_bg))
         box.open()
 
     def show_help(self) -> None:

@@ -16,6 +16,11 @@ SENTIMENT = {"negative": "#d64545", "neutral": "#8a8f98", "positive": "#2f9e5a"}
 FLAG = "#e08a00"
 
 
+def mood(score: float) -> str:
+    """The sentiment word for a score or trend in [-1, 1] (the list badge, the sparkline)."""
+    return "negative" if score < -0.15 else "positive" if score > 0.15 else "neutral"
+
+
 def is_dark(theme: str) -> bool:
     if theme in ("light", "dark"):
         return theme == "dark"

@@ -11,8 +11,6 @@ the pane rather than one per bubble (applying style sheets is what made switchin
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -29,25 +27,13 @@ from PySide6.QtWidgets import (
 
 from assist.desk import ConversationSnapshot, TurnView
 from ui.theme import bubble_colours
-from ui.widgets import Chip, Dot, bold, intent_colour, pretty
+from ui.widgets import Chip, Dot, bold, intent_colour, marked, pretty
 
 
 def highlighted(turn: TurnView, entity_bg: str) -> str:
     """The message as HTML with its entities marked (spans come from the analysis)."""
-    text = turn.message.text
-    entities = sorted(turn.analysis.entities, key=lambda e: e.start) if turn.analysis else []
-    out, pos = [], 0
-    for e in entities:
-        if e.start < pos or e.end > len(text):
-            continue
-        out.append(html.escape(text[pos : e.start]))
-        out.append(
-            f'<span style="background:{entity_bg}" title="{e.type}">'
-            f"{html.escape(text[e.start : e.end])}</span>"
-        )
-        pos = e.end
-    out.append(html.escape(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
+    entities = turn.analysis.entities if turn.analysis else ()
+    return marked(turn.message.text, [(e.start, e.end, e.type) for e in entities], entity_bg)
 
 
 class Bubble(QFrame):

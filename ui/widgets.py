@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from ui.theme import SENTIMENT
+from ui.theme import SENTIMENT, mood
 
 
 def bold(label: QLabel, scale: float = 1.0) -> QLabel:
@@ -18,6 +20,23 @@ def bold(label: QLabel, scale: float = 1.0) -> QLabel:
         font.setPointSizeF(font.pointSizeF() * scale)
     label.setFont(font)
     return label
+
+
+def marked(text: str, spans: list[tuple[int, int, str]], background: str) -> str:
+    """``text`` as HTML with each (start, end, title) span highlighted; overlapping or
+    out-of-range spans are skipped. Used for entities in bubbles and a citation's sentence."""
+    out, pos = [], 0
+    for start, end, title in sorted(spans):
+        if start < pos or end > len(text):
+            continue
+        tip = f' title="{html.escape(title)}"' if title else ""
+        out.append(html.escape(text[pos:start]))
+        out.append(
+            f'<span style="background:{background}"{tip}>{html.escape(text[start:end])}</span>'
+        )
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
 
 
 def pretty(label: str) -> str:
@@ -186,7 +205,7 @@ class Sparkline(QWidget):
             return QPointF(4 + i * step, mid - max(-1.0, min(1.0, v)) * (h / 2 - 4))
 
         last = self.values[-1]
-        colour = SENTIMENT["negative" if last < -0.15 else "positive" if last > 0.15 else "neutral"]
+        colour = SENTIMENT[mood(last)]
         path = QPainterPath(point(0, self.values[0]))
         for i, v in enumerate(self.values[1:], start=1):
             path.lineTo(point(i, v))

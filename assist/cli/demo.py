@@ -11,7 +11,7 @@ import sys
 import time
 from typing import TextIO
 
-from assist.conversation import Conversation
+from assist.conversation import TREND_ARROWS, Conversation
 from assist.demo_source import load_demo
 from assist.engine import Engine
 from assist.events import (
@@ -25,7 +25,6 @@ from assist.events import (
 from assist.types import Analysis, Message
 
 MAX_PAUSE_S = 1.5
-ARROW = {"rising": "↑", "falling": "↓", "steady": "→"}
 
 
 class Printer:
@@ -56,7 +55,7 @@ class Printer:
         why = f"  ({a.intent.reason})" if a.intent.reason else ""
         self.line(f"    intent     {self.style(a.intent.label, '1')}{why}   [{top}]")
         trend = conv.trend if conv.trend is not None else a.sentiment.score
-        arrow = ARROW[conv.trend_direction()]
+        arrow = TREND_ARROWS[conv.trend_direction()]
         colour = {"negative": "31", "neutral": "37", "positive": "32"}[a.sentiment.label]
         self.line(
             f"    sentiment  {self.style(a.sentiment.label, colour)} {a.sentiment.score:+.2f}"
