@@ -69,11 +69,12 @@ class Engine:
         ``retrieval=False, generate=False`` gives an analysis-only engine (``assist classify``).
         ``generator_process=True`` runs the language model in a child process
         (``assist.runtime.generator_process``): the desktop app's choice, so decoding never
-        holds the GIL its event loop needs.
+        holds the GIL its event loop needs; it also keeps the encoder's threads from spinning
+        on the UI's core.
         """
         settings = settings or Settings.load()
         threads = settings["runtime.threads"] or None
-        text_models = TextModels.load(models_root, threads=threads)
+        text_models = TextModels.load(models_root, threads=threads, spin=not generator_process)
         library = Library.load(text_models) if retrieval else None
         generator: ReplyModel | None = None
         generator_error = None

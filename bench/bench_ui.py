@@ -42,6 +42,7 @@ from assist.engine import Engine  # noqa: E402
 from assist.events import GenerationChunk, SuggestionsReady  # noqa: E402
 from assist.settings import Settings  # noqa: E402
 from assist.types import Message  # noqa: E402
+from ui import theme  # noqa: E402
 from ui.controller import Controller  # noqa: E402
 from ui.demo_player import DemoPlayer  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
@@ -77,8 +78,10 @@ def main() -> None:
     args = parser.parse_args()
 
     app = QApplication(sys.argv[:1])
-    controller = Controller(Settings(), generate=True)
-    window = MainWindow(controller)
+    settings = Settings()
+    dark = theme.apply(app, settings["ui.theme"])  # the style and palette the app uses
+    controller = Controller(settings, generate=True)
+    window = MainWindow(controller, dark=dark)
     shown = PaintWatch()
     window.installEventFilter(shown)
     window.show()

@@ -63,7 +63,9 @@ def _customer(window: MainWindow, qtbot: Any, cid: str, text: str, name: str = "
     )
 
 
-def _stored(qtbot: Any, window: MainWindow, action: str) -> list[Any]:
+def _stored(qtbot: Any, window: MainWindow, action: str, at_least: int = 1) -> list[Any]:
+    """The stored feedback events of ``action``, once there are ``at_least`` of them (each
+    card's event is its own transaction, so they land one by one)."""
     found: list[Any] = []
 
     def check() -> bool:
@@ -72,7 +74,7 @@ def _stored(qtbot: Any, window: MainWindow, action: str) -> list[Any]:
             found[:] = store.events(action=action)
         finally:
             store.close()
-        return bool(found)
+        return len(found) >= at_least
 
     qtbot.waitUntil(check, timeout=10000)
     return found

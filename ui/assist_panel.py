@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -22,7 +21,7 @@ from assist.conversation import TREND_ARROWS
 from assist.desk import ConversationSnapshot
 from ui.cards import SuggestionCard
 from ui.theme import SENTIMENT
-from ui.widgets import Bar, Sparkline, bold, pretty
+from ui.widgets import Bar, Sparkline, bold, pretty, section
 
 CARDS = 3
 SLOT_LABEL = {
@@ -53,8 +52,7 @@ class AssistPanel(QWidget):
         self.escalation.setStyleSheet("color: #e08a00;")
         self.escalation.hide()
 
-        intent_box = QGroupBox("Intent")
-        intent_form = QFormLayout(intent_box)
+        intent_form = QFormLayout()
         self.intent_names: list[QLabel] = []
         self.intent_bars: list[Bar] = []
         for i in range(3):
@@ -67,22 +65,20 @@ class AssistPanel(QWidget):
         self.intent_reason.setEnabled(False)
         intent_form.addRow(self.intent_reason)
 
-        mood_box = QGroupBox("Sentiment")
-        mood = QVBoxLayout(mood_box)
+        mood = QVBoxLayout()
         self.sentiment = QLabel("—")
         self.sentiment.setAccessibleName("sentiment now")
         self.sparkline = Sparkline()
         mood.addWidget(self.sentiment)
         mood.addWidget(self.sparkline)
 
-        slots_box = QGroupBox("Details")
-        self.slots_form = QFormLayout(slots_box)
+        self.slots_form = QFormLayout()
         self.no_slots = QLabel("nothing extracted yet")
         self.no_slots.setEnabled(False)
         self.slots_form.addRow(self.no_slots)
+        self._slots: object = ()  # the slots the form shows
 
-        replies = QGroupBox("Suggested replies")
-        rbox = QVBoxLayout(replies)
+        rbox = QVBoxLayout()
         self.cards = [SuggestionCard(i + 1) for i in range(CARDS)]
         for card in self.cards:
             rbox.addWidget(card)
@@ -98,8 +94,10 @@ class AssistPanel(QWidget):
         col = QVBoxLayout(inner)
         col.addWidget(self.customer)
         col.addWidget(self.escalation)
-        for w in (intent_box, mood_box, slots_box, replies):
-            col.addWidget(w)
+        col.addWidget(section("Intent", intent_form))
+        col.addWidget(section("Sentiment", mood))
+        col.addWidget(section("Details", self.slots_form))
+        col.addWidget(section("Suggested replies", rbox))
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -135,6 +133,9 @@ class AssistPanel(QWidget):
                 f" {a.sentiment.score:+.2f} · trend {trend:+.2f} {TREND_ARROWS[snap.direction]}"
             )
         self.sparkline.set(snap.trend_history)
+        if snap.slots == self._slots:
+            return  # rebuilding the rows re-lays out the whole panel
+        self._slots = snap.slots
         while self.slots_form.rowCount() > 1:
             self.slots_form.removeRow(1)
         self.no_slots.setVisible(not snap.slots)

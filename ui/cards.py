@@ -69,8 +69,11 @@ class SuggestionCard(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setAccessibleName(f"suggestion {number} text")
+        # the citation sits in the button row, always there (empty when none): showing and
+        # hiding a label re-polishes and re-lays out the panel, ~8 ms a card on 2 cores
         self.cite = QLabel()
-        self.cite.setWordWrap(True)
+        self.cite.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cite.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.cite.linkActivated.connect(self._open_citation)
 
         self.accept_btn = QPushButton("Accept")
@@ -89,13 +92,12 @@ class SuggestionCard(QFrame):
         buttons = QHBoxLayout()
         for b in (self.accept_btn, self.edit_btn, self.reject_btn):
             buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons.addWidget(self.cite, 1)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(8, 6, 8, 6)
         box.addLayout(head)
         box.addWidget(self.text)
-        box.addWidget(self.cite)
         box.addLayout(buttons)
         self.clear()
 
@@ -111,7 +113,7 @@ class SuggestionCard(QFrame):
         self.text.setText(placeholder)
         self.text.setEnabled(not placeholder)
         self.cite.setText("")
-        self.cite.hide()
+        self.cite.setToolTip("")
         self._enable(False)
 
     def _enable(self, on: bool) -> None:
@@ -132,10 +134,11 @@ class SuggestionCard(QFrame):
         if suggestion.citations:
             c = suggestion.citations[0]
             link = f'<a href="{c.source_id}|{c.start}|{c.end}">{c.title}</a>'
-            self.cite.setText(f"↳ cites {link}")
-            self.cite.show()
+            self.cite.setText(f"↳ {link}")
+            self.cite.setToolTip(f"Cites the knowledge-base article “{c.title}” — click to open it")
         else:
-            self.cite.hide()
+            self.cite.setText("")
+            self.cite.setToolTip("")
         self._enable(True)
 
     def start_stream(self, owner: object = None) -> None:
@@ -149,7 +152,7 @@ class SuggestionCard(QFrame):
         self.title.setText("writing…")
         self.text.setEnabled(True)
         self.text.setText("")
-        self.cite.hide()
+        self.cite.setText("")
         self._enable(False)
 
     def append(self, chunk: str) -> None:

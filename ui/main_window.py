@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtGui import QCloseEvent, QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QSplitter,
+)
 
 from assist.desk import ConversationSnapshot
 from assist.events import (
@@ -76,7 +84,13 @@ class MainWindow(QMainWindow):
         for label in (self.model_label, self.state_label, self.latency_label):
             self.statusBar().addPermanentWidget(label)
         self.model_label.setText(f"model: {controller.model_name}")
+        # widths that don't follow the text: a state or notice change repaints the label
+        # instead of re-laying out the status bar
+        self.state_label.setMinimumWidth(
+            self.state_label.fontMetrics().horizontalAdvance("● generating") + 8
+        )
         self.message_label = QLabel()
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.message_label, 1)
 
         self.shown: dict[str, Shown] = {}
@@ -107,6 +121,11 @@ class MainWindow(QMainWindow):
         self._clock = QTimer(self)
         self._clock.timeout.connect(self.conversations.refresh)
         self._clock.start(1000)
+        # the transcript is drawn one event-loop turn after the cards (see ``_render``)
+        self._transcript_due = QTimer(self)
+        self._transcript_due.setSingleShot(True)
+        self._transcript_due.setInterval(1)
+        self._transcript_due.timeout.connect(self._render_transcript)
         self.resize(1360, 820)
         saved = ui_state.load().get("main_geometry")
         if saved:
@@ -123,7 +142,9 @@ class MainWindow(QMainWindow):
         self.state_label.setText(f"● {state}")
         self.state_label.setToolTip(detail)
         colour = {"ready": "#2f9e5a", "generating": "#2f6fd0", "error": "#d64545"}
-        self.state_label.setStyleSheet(f"color: {colour.get(state, '#8a8f98')};")
+        palette = self.state_label.palette()  # not a style sheet: no re-polish per draft
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(colour.get(state, "#8a8f98")))
+        self.state_label.setPalette(palette)
         if detail:
             self.notify(detail)
 
@@ -205,12 +226,20 @@ class MainWindow(QMainWindow):
             self._request_draft(cid)
 
     def _render(self, cid: str) -> None:
+        """The panel and cards now, the transcript on the next event-loop turn: each part
+        ends in its own layout and repaint, so the loop (input, timers) gets a turn between
+        them instead of after both (~20 ms each on 2 cores)."""
         snap = self.snapshots.get(cid)
         if snap is None:
             return
-        self.transcript.show_snapshot(snap)
         self.panel.show_snapshot(snap)
         self._render_cards(cid)
+        self._transcript_due.start()
+
+    def _render_transcript(self) -> None:
+        snap = self.snapshots.get(self.conversations.current or "")
+        if snap is not None:
+            self.transcript.show_snapshot(snap)
 
     def _render_cards(self, cid: str) -> None:
         shown = self.shown.get(cid)

@@ -1,9 +1,9 @@
 """Light and dark palettes, and the few colours that carry meaning (sentiment, intent chips).
 
 Why Fusion with our own palette: the platform styles ignore palette changes on some systems,
-so "dark" would not be dark everywhere. ``system`` follows the OS colour scheme (Qt 6.5+
-``QStyleHints.colorScheme``). Sizes are left to the font and layouts so 125-200% scaling
-stays readable.
+so "dark" would not be dark everywhere (``ui.style``: Fusion with cheaper scroll bars).
+``system`` follows the OS colour scheme (Qt 6.5+ ``QStyleHints.colorScheme``). Sizes are left
+to the font and layouts so 125-200% scaling stays readable.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+
+from ui.style import AssistStyle
 
 SENTIMENT = {"negative": "#d64545", "neutral": "#8a8f98", "positive": "#2f9e5a"}
 FLAG = "#e08a00"
@@ -30,7 +32,8 @@ def is_dark(theme: str) -> bool:
 
 def apply(app: QApplication, theme: str) -> bool:
     """Set the palette for ``theme`` (system / light / dark); returns True when dark."""
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), AssistStyle):
+        app.setStyle(AssistStyle())
     dark = is_dark(theme)
     p = QPalette()
     if dark:

@@ -34,8 +34,11 @@ class TextModels:
         self.heads_artifact = heads_artifact
 
     @classmethod
-    def load(cls, root: Path | None = None, threads: int | None = None) -> TextModels:
-        """Load the current ``encoder`` and ``heads`` artifacts from the model store at ``root``."""
+    def load(
+        cls, root: Path | None = None, threads: int | None = None, spin: bool = True
+    ) -> TextModels:
+        """Load the current ``encoder`` and ``heads`` artifacts from the model store at ``root``
+        (``spin``: see ``SentenceEncoder``)."""
         enc_art = locate("encoder", root)
         heads_art = locate("heads", root)
         trained_on = heads_art.card.get("encoder_recipe_hash")
@@ -45,7 +48,7 @@ class TextModels:
                 f"current encoder is {enc_art.recipe_hash}; rebuild it with "
                 "`assist models build --force heads`"
             )
-        encoder = SentenceEncoder(enc_art.path, threads=threads)
+        encoder = SentenceEncoder(enc_art.path, threads=threads, spin=spin)
         return cls(encoder, Heads.load(heads_art.path), enc_art, heads_art)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
