@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from assist.conversation import Conversation
 from assist.engine import Engine
 from assist.events import Event, GenerationDone, SuggestionsReady
+from assist.flags import Flag, FlagConfig, FlagTracker
 from assist.types import Analysis, Message, Suggestion
 
 
@@ -41,6 +42,8 @@ class ConversationSnapshot:
     slots: tuple[tuple[str, str], ...]  # entity type -> latest customer-given value
     escalation: tuple[str, ...]  # reasons a supervisor would care about (empty: none)
     waiting_since: datetime | None  # oldest customer message the agent has not answered
+    # what the flag rules (assist.flags) raise, as of the snapshot's making (long_wait included)
+    flags: tuple[Flag, ...] = ()
 
     @property
     def last_analysis(self) -> Analysis | None:
@@ -84,7 +87,14 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
-def snapshot(conv: Conversation, customer_name: str) -> ConversationSnapshot:
+def snapshot(
+    conv: Conversation,
+    customer_name: str,
+    tracker: FlagTracker | None = None,
+    flag_config: FlagConfig | None = None,
+) -> ConversationSnapshot:
+    """``tracker`` carries the flag rules' state between snapshots of one conversation (the
+    desk keeps one per chat); without one the rules read the whole conversation."""
     waiting: datetime | None = None
     for turn in conv.turns:
         if turn.message.role == "agent":
@@ -102,6 +112,7 @@ def snapshot(conv: Conversation, customer_name: str) -> ConversationSnapshot:
         slots=tuple((k, v.value) for k, v in conv.slots.items()),
         escalation=esc.reasons if esc else (),
         waiting_since=waiting,
+        flags=(tracker or FlagTracker()).evaluate(conv, flag_config),
     )
 
 
@@ -114,6 +125,7 @@ class Desk:
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
         self._latest: dict[str, tuple[int, tuple[Suggestion, ...]]] = {}
+        self._flags: dict[str, FlagTracker] = {}  # per conversation: re-flags one turn a time
 
     def receive(self, message: Message, customer_name: str | None = None) -> ConversationSnapshot:
         """Record (and, for a customer, analyse) one message; agent messages are replies."""
@@ -124,7 +136,12 @@ class Desk:
 
     def snapshot(self, conversation_id: str) -> ConversationSnapshot:
         conv = self.engine.conversation(conversation_id)
-        return snapshot(conv, self._names.get(conversation_id, "Customer"))
+        with self._lock:
+            tracker = self._flags.setdefault(conversation_id, FlagTracker())
+        config = FlagConfig.from_settings(
+            self.engine.settings, self.engine.profile.facts().values()
+        )
+        return snapshot(conv, self._names.get(conversation_id, "Customer"), tracker, config)
 
     def suggest(
         self,

@@ -140,6 +140,44 @@ DECLARED: tuple[Setting, ...] = (
         maximum=65535,
     ),
     Setting(
+        "flags.trend_window",
+        int,
+        3,
+        "Customer messages the sentiment trend must stay below escalation.trend_threshold "
+        "before the conversation is flagged.",
+        minimum=1,
+        maximum=20,
+    ),
+    Setting(
+        "flags.unsure_turns",
+        int,
+        2,
+        "Customer turns in a row with intent 'other' (the model can't help) before a flag.",
+        minimum=1,
+        maximum=20,
+    ),
+    Setting(
+        "flags.wait_minutes",
+        float,
+        5.0,
+        "Minutes a customer may wait for an agent reply before the chat is flagged.",
+        minimum=0.5,
+        maximum=1440.0,
+    ),
+    Setting(
+        "agent.name",
+        str,
+        "",
+        "Your name as supervisors see it (empty = your login name).",
+    ),
+    Setting(
+        "store.url",
+        str,
+        "",
+        "Team database (postgresql://user@host/db; password in the keyring). Empty = the "
+        "local SQLite file in the profile.",
+    ),
+    Setting(
         "library.folder",
         str,
         "",

@@ -48,6 +48,18 @@ def _add_suggest(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="sampling seed for the generated one")
 
 
+def _add_flags(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("flags", help="conversation JSONL on stdin -> one JSON line per flag")
+    p.add_argument("--now", help="ISO-8601 time the wait rule measures against (default: now)")
+
+
+def _add_store(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("store", help="the team store: migrate, stats, export")
+    from assist.cli.store_cmd import add_arguments
+
+    add_arguments(p)
+
+
 def _add_models(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="build, list or verify the model artifacts")
     msub = p.add_subparsers(dest="models_cmd", required=True)
@@ -73,7 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assist", description=__doc__)
     parser.add_argument("--version", action="version", version=f"assist {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_app, _add_demo, _add_classify, _add_suggest, _add_models, _add_eval):
+    for add in (
+        _add_app,
+        _add_demo,
+        _add_classify,
+        _add_suggest,
+        _add_flags,
+        _add_models,
+        _add_eval,
+        _add_store,
+    ):
         add(sub)
     return parser
 
@@ -88,8 +109,12 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from assist.cli.classify import run
     elif name == "suggest":
         from assist.cli.suggest import run
+    elif name == "flags":
+        from assist.cli.flags_cmd import run
     elif name == "models":
         from assist.cli.models_cmd import run
+    elif name == "store":
+        from assist.cli.store_cmd import run
     else:
         from assist.cli.eval_cmd import run
     return run
