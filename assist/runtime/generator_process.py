@@ -86,8 +86,13 @@ def _serve(
             for chunk in gen.stream(messages, SamplingParams(**params), cancel):
                 conn.send(("chunk", chunk))
             conn.send(("end", asdict(gen.last_stats)))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent went away mid-stream: nobody to tell
         except Exception as e:  # reported to the parent, the child lives on
-            conn.send(("failed", f"{type(e).__name__}: {e}"))
+            try:
+                conn.send(("failed", f"{type(e).__name__}: {e}"))
+            except OSError:
+                return
 
 
 def _str(root: Path | None | bool) -> str | None:
