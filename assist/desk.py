@@ -66,13 +66,23 @@ class ConversationSnapshot:
         return max(0.0, (now - _aware(self.waiting_since)).total_seconds())
 
     def urgency(self, now: datetime | None = None) -> float:
-        """Higher first: a falling mood and an escalation weigh like minutes of waiting."""
+        """Higher first: a falling mood, an escalation and a high-severity flag weigh like
+        minutes of waiting."""
         score = self.waiting_s(now) / 60.0
         if self.trend is not None and self.trend < 0:
             score += -self.trend * 10.0
         if self.escalation:
             score += 5.0
+        if any(f.severity == "high" for f in self.flags):
+            score += 5.0
         return score
+
+    @property
+    def attention(self) -> tuple[str, ...]:
+        """What the agent is shown beside the flag marker: the raised flags' reasons, in the
+        order raised (each once), else the engine's escalation reasons."""
+        reasons = dict.fromkeys(f.reason.replace("_", " ") for f in self.flags)
+        return tuple(reasons) or self.escalation
 
 
 def by_urgency(

@@ -63,3 +63,20 @@ def test_suggest_remembers_the_latest_list_for_the_ingestion_api(desk: Desk) -> 
     assert payload["message_index"] == 0
     assert payload["analysis"]["intent"]["label"] == "get_refund"
     assert [s["text"] for s in payload["suggestions"]] == [s.text for s in ready[0].suggestions]
+
+
+def test_a_high_severity_flag_is_shown_and_ranks_the_chat_first(desk: Desk) -> None:
+    now = datetime.now(UTC)  # the long-wait rule reads the clock: messages of just now
+    plain = desk.receive(Message("desk-plain", "customer", "Where is order 5566?", now), "Plain")
+    desk.receive(Message("desk-pii", "customer", "Can you confirm my payment?", now), "Pii")
+    leaked = desk.receive(
+        Message("desk-pii", "agent", "Your card 4111 1111 1111 1111 was charged.", now)
+    )
+    assert [f.reason for f in leaked.flags] == ["pii_in_reply"]
+    assert leaked.attention == ("pii in reply",)
+    assert plain.attention == () and not plain.flags
+    # answered, so it waits less than the plain one, but a leaked card number comes first
+    assert [s.conversation_id for s in by_urgency([plain, leaked], now)] == [
+        "desk-pii",
+        "desk-plain",
+    ]

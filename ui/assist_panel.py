@@ -112,8 +112,9 @@ class AssistPanel(QWidget):
             self.customer.setText("No conversation")
             return
         self.customer.setText(snap.customer_name)
-        self.escalation.setText("⚑ " + "; ".join(snap.escalation))
-        self.escalation.setVisible(bool(snap.escalation))
+        self.escalation.setText("⚑ " + " · ".join(snap.attention))
+        self.escalation.setToolTip("\n".join(f.detail for f in snap.flags))
+        self.escalation.setVisible(bool(snap.attention))
         a = snap.last_analysis
         if a is not None:
             top = list(a.intent.top)[:3]

@@ -1,9 +1,10 @@
 """The left pane: the agent's open conversations, most urgent first.
 
-A row shows the customer, how long they have waited for a reply, a flag when the engine
-signals escalation, the last message, the intent chip, a sentiment badge and the unread
-count. Rows are re-sorted by ``ConversationSnapshot.urgency`` whenever one changes and once
-a second for the waiting times (a timer in the window calls ``refresh``).
+A row shows the customer, how long they have waited for a reply, a flag when a flag rule
+(``assist.flags``) or the engine's escalation signal fires, the last message, the intent chip,
+a sentiment badge and the unread count. Rows are re-sorted by ``ConversationSnapshot.urgency``
+whenever one changes and once a second for the waiting times (a timer in the window calls
+``refresh``).
 
 Why a model and a painting delegate rather than a widget per row: the list changes with
 every message and every second, and re-laying out (or re-creating, when rows move) a stack
@@ -59,7 +60,7 @@ class Row:
         prefix = "You: " if last is not None and last.role == "agent" else ""
         self.last = f"{prefix}{last.text}" if last is not None else ""
         self.wait = f"waiting {waited(snap.waiting_s(now))}" if snap.waiting_since else "answered"
-        self.flag = "; ".join(snap.escalation)
+        self.flag = "; ".join(snap.attention)
         self.chips: list[tuple[str, str]] = []
         a = snap.last_analysis
         if a is not None:
