@@ -254,10 +254,11 @@ def test_migrating_an_empty_database_creates_the_tables(db_path: Path) -> None:
         assert {c["name"] for c in inspector.get_columns("feedback")} == {
             "id", "created_at", "conversation_id", "message_index", "suggestion_rank", "source",
             "macro_id", "suggestion_text", "action", "final_text", "edit_distance", "reason",
-            "note", "intent", "agent",
+            "note", "intent", "agent", "uid",
         }  # fmt: skip
         assert {c["name"] for c in inspector.get_columns("messages")} == {
             "id", "created_at", "conversation_id", "message_index", "role", "text", "ts",
+            "uid", "intent", "intent_confidence", "sentiment", "sentiment_score",
         }  # fmt: skip
         for table in ("feedback", "messages"):
             indexed = [ix["column_names"][0] for ix in inspector.get_indexes(table)]

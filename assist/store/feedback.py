@@ -42,10 +42,16 @@ from alembic.util import CommandError
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, func, insert, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from assist.paths import profile_dir
-from assist.store import migrate
+from assist.store import migrate, writes
 from assist.store.schema import (
     ACTIONS,
     REJECT_REASONS,
@@ -72,6 +78,7 @@ __all__ = [
 
 DB_FILE = "assist.db"
 BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another writer before giving up
+CONNECT_TIMEOUT_S = 5  # how long to wait for a database server before calling it unreachable
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 log = logging.getLogger(__name__)
@@ -115,6 +122,11 @@ class FeedbackEvent:
     edit_distance: int | None = None
     created_at: datetime | None = None
     id: int | None = None
+    uid: str | None = None  # client-made unique id (team store: a re-sync stores it once)
+
+    def to_row(self) -> dict[str, Any]:
+        """The ``feedback`` table's columns (all but ``id``)."""
+        return {name: getattr(self, name) for name in _EVENT_COLUMNS}
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -146,33 +158,7 @@ class FeedbackStore:
 
         Raises ``StoreError`` if the file is not a usable Assist database.
         """
-        raw = url if url is not None else default_url()
-        try:
-            parsed = make_url(raw)
-        except ArgumentError as exc:
-            raise StoreError(f"Feedback store {raw!r}: not a database URL ({exc})") from exc
-        location = _location(parsed)
-        path = _sqlite_file(parsed)
-        if path is not None:
-            _check_file(path)
-        engine = _create_engine(parsed)
-        try:
-            migrate.upgrade(engine)
-            if path is not None:
-                _warn_unless_wal(engine, location)
-        except migrate.SchemaTooNewError as exc:
-            engine.dispose()
-            raise StoreError(
-                f"Feedback store {location}: written by a newer version of Assist ({exc}). "
-                "Upgrade Assist, or move the file aside to start a new, empty store."
-            ) from exc
-        except (SQLAlchemyError, CommandError, OSError) as exc:
-            engine.dispose()
-            raise StoreError(
-                f"Feedback store {location}: cannot be opened as an Assist database "
-                f"({_cause(exc)}). If it is damaged or not an Assist database, move it aside "
-                "(e.g. rename it to assist.db.broken); a new, empty store is created next time."
-            ) from exc
+        engine, location = open_engine(url if url is not None else default_url())
         return cls(engine, location)
 
     def close(self) -> None:
@@ -207,9 +193,11 @@ class FeedbackStore:
         database cannot be written.
         """
         checked = _checked(event)
-        row = {name: getattr(checked, name) for name in _EVENT_COLUMNS}
         with self._errors("record feedback"), self._write() as conn:
-            new_id = _inserted_id(conn.execute(insert(feedback).values(row)))
+            new_id = writes.insert_feedback(conn, checked.to_row())
+            if new_id is None:  # the uid is stored already: return the stored event
+                query = select(feedback.c.id).where(feedback.c.uid == checked.uid)
+                new_id = int(conn.execute(query).scalar_one())
         return replace(checked, id=new_id)
 
     def record_message(
@@ -361,6 +349,71 @@ def _check_conversation(conversation_id: object, message_index: object) -> None:
 # -- engine and file checks -------------------------------------------------------------------
 
 
+def open_engine(raw: str, label: str = "Feedback store") -> tuple[Engine, str]:
+    """A configured engine for ``raw``, migrated to head, and the location errors name.
+
+    ``postgresql://`` URLs use the psycopg (3) driver. Raises ``StoreError`` (nothing changed)
+    for a bad URL, a file that is not an Assist database, a schema from a newer Assist, an
+    unreachable server or a refused login.
+    """
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise StoreError(f"{label} {raw!r}: not a database URL ({exc})") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    location = _location(parsed)
+    path = _sqlite_file(parsed)
+    if path is not None:
+        _check_file(path)
+    try:
+        engine = _create_engine(parsed)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"{label} {location}: cannot use this database ({exc})") from exc
+    try:
+        migrate.upgrade(engine)
+        if path is not None:
+            _warn_unless_wal(engine, location)
+    except migrate.SchemaTooNewError as exc:
+        engine.dispose()
+        raise StoreError(
+            f"{label} {location}: written by a newer version of Assist ({exc}). "
+            "Upgrade Assist, or move the file aside to start a new, empty store."
+        ) from exc
+    except (SQLAlchemyError, CommandError, OSError) as exc:
+        engine.dispose()
+        if path is None and parsed.get_backend_name() == "postgresql":
+            raise StoreError(server_problem(label, location, exc)) from exc
+        raise StoreError(
+            f"{label} {location}: cannot be opened as an Assist database "
+            f"({_cause(exc)}). If it is damaged or not an Assist database, move it aside "
+            "(e.g. rename it to assist.db.broken); a new, empty store is created next time."
+        ) from exc
+    return engine, location
+
+
+def server_problem(label: str, location: str, exc: BaseException, doing: str = "") -> str:
+    """A message a person can act on for a database server that refused or could not be reached."""
+    cause = " ".join(_cause(exc).split())  # the driver's message spans lines
+    low = cause.lower()
+    if doing:
+        location = f"{location}: could not {doing}"
+    if "password authentication failed" in low or "no password supplied" in low:
+        return (
+            f"{label} {location}: the server refused the login ({cause}). Set the right "
+            "password in the OS keyring with `assist store set-password`."
+        )
+    if "does not exist" in low:
+        return f"{label} {location}: {cause}. Ask your administrator to create it."
+    if isinstance(exc, OperationalError | InterfaceError) or "connect" in low:
+        return (
+            f"{label} {location}: cannot reach the database server ({cause}). Check the "
+            "network and the store.url setting; nothing is lost, writes wait in the local "
+            "outbox until the server is back."
+        )
+    return f"{label} {location}: the database refused the operation ({cause})."
+
+
 def _sqlite_file(url: URL) -> Path | None:
     """The database file of a SQLite URL (``None`` for in-memory or other backends)."""
     if url.get_backend_name() != "sqlite":
@@ -405,7 +458,8 @@ def _check_file(path: Path) -> None:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if "psycopg" in url.drivername else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
     )

@@ -10,6 +10,11 @@ everything is portable -- ``String``/``Text``/``Integer``/``DateTime(timezone=Tr
 ``BIGINT`` on PostgreSQL but plain ``INTEGER`` on SQLite, where only ``INTEGER PRIMARY KEY``
 becomes the auto-incrementing rowid.
 
+Revision 0002 adds the shared team store: ``conversations`` (with denormalised flag and
+analysis columns kept exact on write), ``flags``, ``review_notes``, an append-only
+``audit_log``, ``team_settings`` and the ``daily_stats`` rollups; rows written by agents' apps
+carry a client-made unique id (``uid`` / uuid primary keys) so a re-sync inserts nothing twice.
+
 The vocabularies (actions, reasons, sources, roles) live here because the constraints are built
 from them. Migrations never import this module's constants: a revision freezes the values it
 created, and adding a value means a new revision.
@@ -24,8 +29,11 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -44,6 +52,28 @@ ACTIONS: tuple[str, ...] = get_args(Action)
 REJECT_REASONS: tuple[str, ...] = get_args(RejectReason)
 SOURCES: tuple[str, ...] = get_args(SuggestionSource)
 ROLES: tuple[str, ...] = get_args(Role)
+
+# -- the team store (revision 0002) --
+FlagReason = Literal[
+    "negative_trend",
+    "escalation_intent",
+    "unsure",
+    "abusive",
+    "pii_in_reply",
+    "long_wait",
+    "manual",
+]
+FlagSource = Literal["rule", "manual"]
+FlagStatus = Literal["open", "in_review", "resolved"]
+ConversationStatus = Literal["open", "closed"]
+
+FLAG_REASONS: tuple[str, ...] = get_args(FlagReason)
+FLAG_SOURCES: tuple[str, ...] = get_args(FlagSource)
+FLAG_STATUSES: tuple[str, ...] = get_args(FlagStatus)
+CONVERSATION_STATUSES: tuple[str, ...] = get_args(ConversationStatus)
+# severities are small integers so "sort by severity" is a plain ORDER BY
+SEVERITIES: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+ROLLUP_DIMS: tuple[str, ...] = ("intent", "agent")
 
 # Deterministic constraint names, so later migrations (and SQLite batch mode, which recreates
 # tables) can refer to them by name on every backend.
@@ -109,11 +139,13 @@ feedback = Table(
     Column("note", Text, nullable=True),
     Column("intent", String(64), nullable=True),
     Column("agent", String(255), nullable=True),
+    Column("uid", String(64), nullable=True),
     CheckConstraint(_one_of("source", SOURCES), name="source"),
     CheckConstraint(_one_of("action", ACTIONS), name="action"),
     CheckConstraint(f"reason IS NULL OR {_one_of('reason', REJECT_REASONS)}", name="reason"),
     CheckConstraint("edit_distance IS NULL OR edit_distance >= 0", name="edit_distance"),
     Index(None, "conversation_id", "message_index"),
+    Index(None, "uid", unique=True),
 )
 
 messages = Table(
@@ -126,6 +158,144 @@ messages = Table(
     Column("role", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("ts", UTCDateTime(), nullable=True),
+    Column("uid", String(64), nullable=True),
+    Column("intent", String(64), nullable=True),
+    Column("intent_confidence", Float(), nullable=True),
+    Column("sentiment", String(16), nullable=True),
+    Column("sentiment_score", Float(), nullable=True),
     CheckConstraint(_one_of("role", ROLES), name="role"),
     Index(None, "conversation_id", "message_index"),
+    Index(None, "uid", unique=True),
+)
+
+# One row per conversation, written by the agent's app (id: a client-made uuid). The columns
+# after ``message_count`` are kept up to date on every write (same transaction) so that the
+# review queue and the rollups never have to scan messages or flags.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("external_id", String(255), nullable=True),
+    Column("agent", String(255), nullable=False),
+    Column("customer_name", String(255), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("intent", String(64), nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("first_customer_at", UTCDateTime(), nullable=True),
+    Column("first_reply_at", UTCDateTime(), nullable=True),
+    Column("last_message_at", UTCDateTime(), nullable=True),
+    Column("message_count", Integer, nullable=False),
+    Column("sentiment_first", Float(), nullable=True),
+    Column("sentiment_last", Float(), nullable=True),
+    Column("flag_count", Integer, nullable=False),
+    Column("open_flag_count", Integer, nullable=False),
+    Column("max_severity", Integer, nullable=True),
+    Column("review_status", String(16), nullable=True),
+    Column("flagged_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_one_of("status", CONVERSATION_STATUSES), name="status"),
+    CheckConstraint(
+        f"review_status IS NULL OR {_one_of('review_status', FLAG_STATUSES)}",
+        name="review_status",
+    ),
+    Index(None, "agent", "started_at"),
+    Index(None, "started_at"),
+    Index(None, "flagged_at"),
+    Index(None, "review_status", "max_severity"),
+)
+
+flags = Table(
+    "flags",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("message_index", Integer, nullable=True),
+    Column("severity", Integer, nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("assignee", String(255), nullable=True),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_one_of("reason", FLAG_REASONS), name="reason"),
+    CheckConstraint(_one_of("source", FLAG_SOURCES), name="source"),
+    CheckConstraint(_one_of("status", FLAG_STATUSES), name="status"),
+    CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
+    Index(None, "conversation_id"),
+    Index(None, "reason", "conversation_id"),
+)
+
+review_notes = Table(
+    "review_notes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    Column("flag_id", String(64), ForeignKey("flags.id"), nullable=True),
+    Column("author", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "conversation_id"),
+)
+
+# Append-only: the code has no UPDATE or DELETE for it. ``detail`` is a JSON object (as text,
+# the same on every backend).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", String(255), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index(None, "target_type", "target_id"),
+    Index(None, "at"),
+)
+
+# Team-wide values (the supervisor passphrase *hash*, never the passphrase).
+team_settings = Table(
+    "team_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", String(255), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Per-day sums, one row per (dim, day, key) with dim "intent" or "agent", kept up to date in
+# the transaction of every write (``assist.store.rollup``) so analytics read a few thousand
+# rows, never the messages. Floats are sums; means are computed on read.
+ROLLUP_COUNTERS: tuple[str, ...] = (
+    "conversations",
+    "replied",
+    "reply_seconds",
+    "sentiment_n",
+    "sentiment_start",
+    "sentiment_end",
+    "flags",
+    "shown",
+    "accepted",
+    "edited",
+    "rejected",
+    "ignored",
+    "edit_distance_sum",
+    *(f"rejected_{reason}" for reason in REJECT_REASONS),
+)
+_FLOAT_COUNTERS = {"reply_seconds", "sentiment_start", "sentiment_end"}
+
+daily_stats = Table(
+    "daily_stats",
+    metadata,
+    Column("dim", String(8), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    *(
+        Column(name, Float() if name in _FLOAT_COUNTERS else Integer, nullable=False)
+        for name in ROLLUP_COUNTERS
+    ),
+    CheckConstraint(_one_of("dim", ROLLUP_DIMS), name="dim"),
 )
