@@ -2,8 +2,8 @@
 
 Why a controller: widgets must never touch ONNX, SQLite or sockets. It owns two task runners
 (one mechanism, ``ui.tasks``): ``engine`` is the single inference worker that owns the models
-(via ``assist.desk.Desk``), ``store`` writes feedback so a confirmation never waits behind a
-generation. Results come back as Qt signals on the UI thread.
+(via ``assist.desk.Desk``), and the store writer's (``ui.store_writer``) writes feedback so a
+confirmation never waits behind a generation. Results come back as Qt signals on the UI thread.
 
 Generation follows the agent's eyes (the window asks): the conversation on screen gets a
 streamed draft, the others retrieval suggestions only, drafted when the agent opens them. A
@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +30,7 @@ from assist.runtime.generator_process import GeneratorProcess
 from assist.settings import Settings
 from assist.store import FeedbackEvent, FeedbackStore
 from assist.types import Message
+from ui.store_writer import StoreWriter
 from ui.tasks import TaskRunner
 
 SUGGEST_KEY = "suggest"  # one draft at a time: a newer request cancels the older
@@ -50,9 +50,9 @@ class Controller(QObject):
         self.settings = settings
         self.generate = generate and bool(settings["suggestions.generate"])
         self.engine_tasks = TaskRunner("assist-engine")
-        self.store_tasks = TaskRunner("assist-store")
+        self.writer: StoreWriter[FeedbackStore] = StoreWriter(FeedbackStore.open, self.error.emit)
+        self.store_tasks = self.writer.tasks  # also the app's worker for other file/socket I/O
         self.desk: Desk | None = None  # set on the engine worker by the load task
-        self.store: FeedbackStore | None = None
         self.hub: IngestHub | None = None  # the ingestion API's meeting point, when listening
         self.model_name = "SmolLM2-135M int4" if self.generate else "retrieval only"
         self.current: str | None = None
@@ -86,12 +86,7 @@ class Controller(QObject):
                 self.state_changed.emit("ready", "models ready")
 
         self.engine_tasks.submit(work, on_result=loaded, on_error=self._fatal)
-        self.store_tasks.submit(
-            lambda c: self._open_store(), on_error=lambda e: self.error.emit(str(e))
-        )
-
-    def _open_store(self) -> None:
-        self.store = FeedbackStore.open()
+        self.writer.open()
 
     def _fatal(self, e: BaseException) -> None:
         self.state_changed.emit("error", str(e))
@@ -123,7 +118,7 @@ class Controller(QObject):
         def done(result: tuple[ConversationSnapshot, SuggestionsReady | None]) -> None:
             snap, ready = result
             index = snap.turns[-1].index
-            self._store(
+            self.writer.later(
                 lambda s: s.record_message(cid, index, message.role, message.text, message.ts)
             )
             self.snapshot_changed.emit(snap, is_customer)
@@ -225,29 +220,17 @@ class Controller(QObject):
     # -- feedback ---------------------------------------------------------------------------
 
     def record(self, event: FeedbackEvent) -> None:
-        """Store one feedback event; ``feedback_saved`` fires once it is committed."""
-        self._store(lambda s: s.record(event), self.feedback_saved.emit)
-
-    def _store(self, fn: Callable[[FeedbackStore], Any], on_result: Any = None) -> None:
-        def work(cancel: threading.Event) -> Any:
-            if self.store is None:
-                raise RuntimeError("the feedback store is not open")
-            return fn(self.store)
-
-        if self.store_tasks.closed:  # shutting down: late UI events have nothing to save
-            return
-        self.store_tasks.submit(
-            work, on_result=on_result, on_error=lambda e: self.error.emit(f"not saved: {e}")
-        )
+        """Store one feedback event; for the agent's actions ``feedback_saved`` fires once it
+        is committed. What the app notes by itself (shown, ignored) is written a moment later
+        (``StoreWriter``)."""
+        if event.action in ("shown", "ignored"):
+            self.writer.later(lambda s: s.record(event))
+        else:
+            self.writer.now(lambda s: s.record(event), self.feedback_saved.emit)
 
     def shutdown(self) -> None:
         self.engine_tasks.shutdown(timeout=5.0)
         if self.desk is not None and self.desk.engine.generator is not None:
             self.desk.engine.generator.close()  # the generator's child process
 
-        def close(cancel: threading.Event) -> None:
-            if self.store is not None:
-                self.store.close()
-
-        self.store_tasks.submit(close)
-        self.store_tasks.shutdown(timeout=5.0)
+        self.writer.close(timeout=5.0)
