@@ -2,8 +2,9 @@
 
 Why a controller: widgets must never touch ONNX, SQLite or sockets. It owns two task runners
 (one mechanism, ``ui.tasks``): ``engine`` is the single inference worker that owns the models
-(via ``assist.desk.Desk``), and the store writer's (``ui.store_writer``) writes feedback so a
-confirmation never waits behind a generation. Results come back as Qt signals on the UI thread.
+(via ``assist.desk.Desk``), and the store writer's (``ui.store_writer``) writes the chats,
+their flags and the feedback to the team store (``assist.team_log``) so a confirmation never
+waits behind a generation. Results come back as Qt signals on the UI thread.
 
 Generation follows the agent's eyes (the window asks): the conversation on screen gets a
 streamed draft, the others retrieval suggestions only, drafted when the agent opens them. A
@@ -15,10 +16,11 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from assist.desk import ConversationSnapshot, Desk
 from assist.engine import Engine
@@ -28,12 +30,14 @@ from assist.profile import CompanyProfile
 from assist.rewrite import rewrite
 from assist.runtime.generator_process import GeneratorProcess
 from assist.settings import Settings
-from assist.store import FeedbackEvent, FeedbackStore
+from assist.store import FeedbackEvent
+from assist.team_log import TeamLog, agent_name
 from assist.types import Message
 from ui.store_writer import StoreWriter
 from ui.tasks import TaskRunner
 
 SUGGEST_KEY = "suggest"  # one draft at a time: a newer request cancels the older
+SYNC_EVERY_MS = 15_000  # how often writes waiting for the team store are retried
 
 
 class Controller(QObject):
@@ -41,17 +45,26 @@ class Controller(QObject):
     snapshot_changed = Signal(object, bool)  # ConversationSnapshot, new customer message
     suggestion_event = Signal(object)  # assist.events.*
     feedback_saved = Signal(object)  # FeedbackEvent as stored
+    flag_saved = Signal(str)  # conversation id the agent flagged
     error = Signal(str)
     rewrite_item = Signal(object)  # str chunk or assist.rewrite.Rewritten
+    team_state = Signal(int, str)  # writes waiting in the outbox, why (0, "": all in the team DB)
     _incoming = Signal(object, object)  # from the ingestion server's thread
 
     def __init__(self, settings: Settings, generate: bool = True, parent: QObject | None = None):
         super().__init__(parent)
         self.settings = settings
+        self.agent = agent_name(settings)  # who the team store says wrote what
         self.generate = generate and bool(settings["suggestions.generate"])
         self.engine_tasks = TaskRunner("assist-engine")
-        self.writer: StoreWriter[FeedbackStore] = StoreWriter(FeedbackStore.open, self.error.emit)
+        self.writer: StoreWriter[TeamLog] = StoreWriter(
+            lambda: TeamLog.open(self.settings), self.error.emit
+        )
         self.store_tasks = self.writer.tasks  # also the app's worker for other file/socket I/O
+        self._team_pending = 0
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setInterval(SYNC_EVERY_MS)
+        self._sync_timer.timeout.connect(self.check_team_store)
         self.desk: Desk | None = None  # set on the engine worker by the load task
         self.hub: IngestHub | None = None  # the ingestion API's meeting point, when listening
         self.model_name = "SmolLM2-135M int4" if self.generate else "retrieval only"
@@ -87,6 +100,7 @@ class Controller(QObject):
 
         self.engine_tasks.submit(work, on_result=loaded, on_error=self._fatal)
         self.writer.open()
+        self._sync_timer.start()
 
     def _fatal(self, e: BaseException) -> None:
         self.state_changed.emit("error", str(e))
@@ -117,10 +131,7 @@ class Controller(QObject):
 
         def done(result: tuple[ConversationSnapshot, SuggestionsReady | None]) -> None:
             snap, ready = result
-            index = snap.turns[-1].index
-            self.writer.later(
-                lambda s: s.record_message(cid, index, message.role, message.text, message.ts)
-            )
+            self.writer.later(lambda log: log.record_turn(snap))
             self.snapshot_changed.emit(snap, is_customer)
             if ready is not None:
                 self._event(ready)
@@ -224,13 +235,45 @@ class Controller(QObject):
         is committed. What the app notes by itself (shown, ignored) is written a moment later
         (``StoreWriter``)."""
         if event.action in ("shown", "ignored"):
-            self.writer.later(lambda s: s.record(event))
+            self.writer.later(lambda log: log.record_feedback(event))
         else:
-            self.writer.now(lambda s: s.record(event), self.feedback_saved.emit)
+            self.writer.now(lambda log: log.record_feedback(event), self._saved(event))
+
+    def flag(self, cid: str, note: str, message_index: int | None = None) -> None:
+        """The agent asks a supervisor to look at a chat; ``flag_saved`` once it is stored."""
+        self.writer.now(
+            lambda log: log.flag(cid, note, message_index), lambda _: self.flag_saved.emit(cid)
+        )
+
+    def _saved(self, event: FeedbackEvent) -> Callable[[bool], None]:
+        def done(reached: bool) -> None:
+            self.feedback_saved.emit(event)
+            if not reached:
+                self.check_team_store()
+
+        return done
+
+    def check_team_store(self) -> None:
+        """Push what waits in the outbox and say whether the team store is reachable (every
+        ``SYNC_EVERY_MS`` and after a write that could not reach it)."""
+
+        def work(log: TeamLog) -> tuple[int, str]:
+            if log.pending:
+                log.sync()
+            return log.pending, log.last_error or ""
+
+        def report(state: tuple[int, str]) -> None:
+            pending, why = state
+            if pending or self._team_pending:
+                self.team_state.emit(pending, why)
+            self._team_pending = pending
+
+        self.writer.now(work, report)
 
     def shutdown(self) -> None:
         self.engine_tasks.shutdown(timeout=5.0)
         if self.desk is not None and self.desk.engine.generator is not None:
             self.desk.engine.generator.close()  # the generator's child process
 
+        self._sync_timer.stop()
         self.writer.close(timeout=5.0)

@@ -43,6 +43,7 @@ from ui.controller import Controller
 from ui.conversation_list import ConversationList
 from ui.palette import Command, CommandPalette
 from ui.shortcuts import HelpOverlay, bind
+from ui.team_actions import TeamActions
 from ui.transcript import Transcript
 from ui.widgets import marked
 
@@ -110,6 +111,9 @@ class MainWindow(QMainWindow):
         c.feedback_saved.connect(self._feedback_saved)
         c.error.connect(self.notify)
         c.rewrite_item.connect(self._rewrite_item)
+        c.flag_saved.connect(lambda cid: self.notify("flagged for a supervisor"))
+        c.team_state.connect(self._team_state)
+        self.team = TeamActions(self, controller)
         self.conversations.selected.connect(self.open_conversation)
         self.transcript.send_clicked.connect(self._send)
         self.panel.regenerate_clicked.connect(self.regenerate)
@@ -473,6 +477,18 @@ class MainWindow(QMainWindow):
         self.controller.use_settings(settings, profile)
         self.notify("settings saved")
 
+    def flag_conversation(self) -> None:
+        self.team.flag(self.conversations.current)
+
+    def supervisor_mode(self) -> None:
+        self.team.supervisor_mode()
+
+    def _team_state(self, pending: int, why: str) -> None:
+        if pending:
+            self.notify(f"team store unreachable: {pending} write(s) wait on this computer ({why})")
+        else:
+            self.notify("team store reachable again: everything is synced")
+
     def toggle_compact(self) -> None:
         if self.compact.isVisible():
             self.compact.close()  # _compact_closed moves the panel back
@@ -492,4 +508,5 @@ class MainWindow(QMainWindow):
         ui_state.save(state)
         if self.compact.isVisible():
             self.compact.close()
+        self.team.close()
         super().closeEvent(event)

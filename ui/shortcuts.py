@@ -37,6 +37,8 @@ BINDINGS = (
     Binding("toggle_compact", "Ctrl+Shift+B", "Compact 'beside' mode on / off"),
     Binding("next_conversation", "Ctrl+Down", "Next conversation"),
     Binding("previous_conversation", "Ctrl+Up", "Previous conversation"),
+    Binding("flag_conversation", "Ctrl+Shift+F", "Flag this chat for a supervisor (with a note)"),
+    Binding("supervisor_mode", "Ctrl+Shift+S", "Supervisor mode: review queue, analytics"),
     Binding("open_settings", "Ctrl+,", "Settings"),
     Binding("show_help", "F1", "This list of shortcuts"),
     Binding("dismiss", "Esc", "Dismiss: clear the composer / close the overlay"),
