@@ -90,15 +90,28 @@ def apply(conn: Connection, deltas: Deltas) -> None:
             rows.append({"dim": dim, "day": day, "key": key, **values})
     if not rows:
         return
-    name = conn.dialect.name
-    if name == "postgresql":
-        stmt: Any = postgresql.insert(daily_stats)
-    elif name == "sqlite":
+    stmt = _upsert(conn.dialect.name)
+    conn.execute(stmt, rows)
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """The rollup upsert for ``dialect``, built once: constructing its ``SET c = c + excluded.c``
+    for every counter took ~2.5 ms of Python per write, on the thread the app's UI shares."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is not None:
+        return stmt
+    if dialect == "postgresql":
+        stmt = postgresql.insert(daily_stats)
+    elif dialect == "sqlite":
         stmt = sqlite.insert(daily_stats)
     else:  # pragma: no cover - only the two supported backends
-        raise NotImplementedError(f"rollups need an upsert for {name}")
+        raise NotImplementedError(f"rollups need an upsert for {dialect}")
     stmt = stmt.on_conflict_do_update(
         index_elements=["dim", "day", "key"],
         set_={c: daily_stats.c[c] + stmt.excluded[c] for c in ROLLUP_COUNTERS},
     )
-    conn.execute(stmt, rows)
+    _UPSERTS[dialect] = stmt
+    return stmt

@@ -54,6 +54,8 @@ outbox_ops = Table(
     Column("queued_at", String(40), nullable=False),
 )
 
+_COUNT = select(func.count()).select_from(outbox_ops)  # built once: asked before every write
+
 
 class Outbox:
     """An ordered, durable queue of serialised writes in a local SQLite file."""
@@ -90,7 +92,7 @@ class Outbox:
 
     def pending(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(outbox_ops)).scalar_one())
+            return int(conn.execute(_COUNT).scalar_one())
 
     def close(self) -> None:
         self._engine.dispose()
