@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from assist import secrets
 from assist.settings import Settings
+from assist.store import PASSWORD_SECRET
 from assist.store.sync import Outbox
 from assist.store.team import TeamStore
 from assist.team_log import TeamLog
@@ -119,3 +121,31 @@ def test_supervisor_mode_asks_for_the_passphrase(window: MainWindow, qtbot: Any)
     )
     gate = next(w for w in window.children() if isinstance(w, PassphraseGate))
     gate.close()
+
+
+def test_a_team_store_chosen_in_the_settings_is_used_at_once(
+    window: MainWindow, qtbot: Any, tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    desk = window.controller.desk
+    assert desk is not None
+    settings = Settings({"agent.name": "ann", "store.url": url})
+    window.controller.use_settings(settings, desk.engine.profile, store_password="s3cret-pass")
+    _customer(window, qtbot, "t4", "Can I pay by invoice?", "Vic")
+    qtbot.waitUntil(lambda: window.controller.writer.store is not None, timeout=5000)
+    log = window.controller.writer.store
+    assert log is not None
+    sid = log.conversation_id("t4")
+
+    def in_new_store() -> bool:
+        store = TeamStore.open(url)
+        try:
+            return bool(store.review(sid).messages)
+        except KeyError:
+            return False
+        finally:
+            store.close()
+
+    qtbot.waitUntil(in_new_store, timeout=15000)
+    qtbot.waitUntil(lambda: secrets.get_secret(PASSWORD_SECRET) == "s3cret-pass", timeout=5000)
+    assert _review("t4") is None, "nothing of it went to the old store"

@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from assist import secrets
 from assist.desk import ConversationSnapshot, Desk
 from assist.engine import Engine
 from assist.events import GenerationDone, GenerationFailed, GenerationStarted, SuggestionsReady
@@ -30,7 +31,7 @@ from assist.profile import CompanyProfile
 from assist.rewrite import rewrite
 from assist.runtime.generator_process import GeneratorProcess
 from assist.settings import Settings
-from assist.store import FeedbackEvent
+from assist.store import PASSWORD_SECRET, FeedbackEvent
 from assist.team_log import TeamLog, agent_name
 from assist.types import Message
 from ui.store_writer import StoreWriter
@@ -193,10 +194,17 @@ class Controller(QObject):
     def send_reply(self, cid: str, text: str) -> None:
         self.receive(Message(cid, "agent", text, datetime.now(UTC)))
 
-    def use_settings(self, settings: Settings, profile: CompanyProfile) -> None:
+    def use_settings(
+        self, settings: Settings, profile: CompanyProfile, store_password: str = ""
+    ) -> None:
         """New settings and company profile (saved in the settings dialog) for what comes next:
-        sampling, suggestion count and the facts replies are filled from."""
+        sampling, suggestion count and the facts replies are filled from; a new team store
+        (URL, agent name or password) is opened after what is queued for the old one."""
+        team_changed = store_password or any(
+            settings[n] != self.settings[n] for n in ("store.url", "agent.name")
+        )
         self.settings = settings
+        self.agent = agent_name(settings)
 
         def work(cancel: threading.Event) -> None:
             if self.desk is not None:
@@ -204,6 +212,13 @@ class Controller(QObject):
                 self.desk.engine.profile = profile
 
         self._engine(work, urgent=True)
+        if store_password:
+            self.store_tasks.submit(
+                lambda c: secrets.set_secret(PASSWORD_SECRET, store_password),
+                on_error=lambda e: self.error.emit(f"password not saved: {e}"),
+            )
+        if team_changed:
+            self.writer.reopen()
 
     def rewrite(self, text: str, style: str) -> None:
         def work(cancel: threading.Event) -> Any:

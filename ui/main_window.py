@@ -474,7 +474,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             self.transcript.apply_theme(theme.apply(app, settings["ui.theme"]))
-        self.controller.use_settings(settings, profile)
+        dialog = self.settings_dialog
+        password = getattr(dialog, "store_password", None)
+        self.controller.use_settings(settings, profile, password.text() if password else "")
         self.notify("settings saved")
 
     def flag_conversation(self) -> None:

@@ -175,8 +175,25 @@ class SettingsDialog(QDialog):
         column.addLayout(form)
         if section == "ingest":
             column.addWidget(self._token_box())
+        if section == "store":
+            column.addWidget(self._store_password_box())
         column.addStretch(1)
         return page
+
+    def _store_password_box(self) -> QGroupBox:
+        """The team database's password: written to the OS keyring on Save, never the file."""
+        box = QGroupBox("Team database password")
+        column = QVBoxLayout(box)
+        column.addWidget(
+            help_label("Kept in the OS keyring, not in the settings file. Empty: unchanged.")
+        )
+        self.store_password = QLineEdit()
+        self.store_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.store_password.setPlaceholderText("unchanged")
+        self.store_password.setAccessibleName("Team database password")
+        self._chain.append(self.store_password)
+        column.addWidget(self.store_password)
+        return box
 
     def _token_box(self) -> QGroupBox:
         box = QGroupBox("Ingestion API token")

@@ -46,6 +46,17 @@ class StoreWriter(QObject, Generic[S]):
 
         self.tasks.submit(work, on_error=lambda e: self._on_error(str(e)))
 
+    def reopen(self) -> None:
+        """Write what is kept for later to the store it was meant for, then open it anew (the
+        settings that say which store changed)."""
+        self.flush()
+
+        def work(cancel: threading.Event) -> None:
+            self._close_store()
+            self.store = self._open()
+
+        self.tasks.submit(work, on_error=lambda e: self._on_error(str(e)))
+
     def now(self, fn: Callable[[S], Any], on_result: Callable[[Any], None] | None = None) -> None:
         """Write at once (after whatever is already queued); ``on_result`` once committed."""
         self._submit(lambda store: fn(store), on_result)
@@ -68,13 +79,14 @@ class StoreWriter(QObject, Generic[S]):
     def close(self, timeout: float = 5.0) -> None:
         self.flush()
 
-        def work(cancel: threading.Event) -> None:
-            close = getattr(self.store, "close", None)
-            if close is not None:
-                close()
-
-        self.tasks.submit(work)
+        self.tasks.submit(lambda cancel: self._close_store())
         self.tasks.shutdown(timeout=timeout)
+
+    def _close_store(self) -> None:
+        store, self.store = self.store, None
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
 
     def _submit(self, fn: Callable[[S], Any], on_result: Callable[[Any], None] | None) -> None:
         if self.tasks.closed:  # shutting down: late UI events have nothing to save
