@@ -4,32 +4,34 @@ Customer bubbles carry their intent chip and a sentiment dot; extracted entities
 names, amounts...) are highlighted in the text so the agent sees what the assistant picked up.
 The composer is plain text: what the agent sends is exactly what they see.
 
-Each conversation keeps its own page of bubbles (only new turns are added), so switching
-between chats is a page flip, not a rebuild. Bubbles paint their own rounded background: a
-style sheet on the pane would route every widget under it (scroll bars included) through Qt's
-slow style-sheet style, which was a third of each repaint.
+Each conversation keeps its own page (switching chats is a page flip) and a page is one
+read-only rich-text document that new turns are appended to. Why not a widget per bubble:
+every added bubble re-laid out the text of all the others (21 ms per message at 40 messages
+and growing, measured), where an appended block is laid out alone and only what is visible
+is painted; the text also selects and copies across messages like any transcript.
 """
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QPalette, QTextCursor
 from PySide6.QtWidgets import (
-    QFrame,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from assist.desk import ConversationSnapshot, TurnView
-from ui.theme import bubble_colours
-from ui.widgets import Chip, Dot, bold, intent_colour, marked, pretty
+from ui.theme import SENTIMENT, bubble_colours
+from ui.widgets import bold, intent_colour, marked, pretty
 
 
 def highlighted(turn: TurnView, entity_bg: str) -> str:
@@ -38,68 +40,56 @@ def highlighted(turn: TurnView, entity_bg: str) -> str:
     return marked(turn.message.text, [(e.start, e.end, e.type) for e in entities], entity_bg)
 
 
-class Bubble(QFrame):
-    colours: dict[str, str] = bubble_colours(False)  # the theme's, set by Transcript
-
-    def __init__(self, turn: TurnView, entity_bg: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        role = self.role = turn.message.role
-        self.setObjectName(f"{role}Bubble")
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        body = QLabel(highlighted(turn, entity_bg))
-        body.setTextFormat(Qt.TextFormat.RichText)
-        body.setWordWrap(True)
-        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        body.setAccessibleName(f"{role} message")
-        meta = QHBoxLayout()
-        stamp = QLabel(turn.message.ts.strftime("%H:%M") if turn.message.ts else "")
-        stamp.setEnabled(False)
-        meta.addWidget(stamp)
-        if turn.analysis is not None:
-            a = turn.analysis
-            dot = Dot()
-            dot.set(a.sentiment.label, a.sentiment.score)
-            meta.addWidget(dot)
-            meta.addWidget(Chip(pretty(a.intent.label), intent_colour(a.intent.label)))
-        meta.addStretch(1)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(10, 6, 10, 6)
-        box.addWidget(body)
-        box.addLayout(meta)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(self.colours.get(self.role, self.colours["customer"])))
-        p.drawRoundedRect(self.rect(), 10, 10)
+def bubble_html(turn: TurnView, colours: dict[str, str]) -> str:
+    """One turn as a bubble: a table cell, left for the customer and right for
+    the agent, with the time, the sentiment dot and the intent chip under the text."""
+    role = turn.message.role
+    meta = [turn.message.ts.strftime("%H:%M") if turn.message.ts else ""]
+    a = turn.analysis
+    if a is not None:
+        meta.append(f'<span style="color:{SENTIMENT[a.sentiment.label]}">●</span>')
+        meta.append(
+            f'<span style="background:{intent_colour(a.intent.label)}; color:#ffffff">'
+            f"&nbsp;{html.escape(pretty(a.intent.label))}&nbsp;</span>"
+        )
+    side = "left" if role == "customer" else "right"
+    return (
+        f'<table width="80%" align="{side}" cellspacing="0" cellpadding="8" '
+        f'bgcolor="{colours[role if role in colours else "customer"]}" style="margin: 4px">'
+        f"<tr><td>{highlighted(turn, colours['entity'])}"
+        f'<div style="color:#8a8f98; font-size:small">{" &nbsp;".join(meta)}</div>'
+        "</td></tr></table>"
+    )
 
 
-class Page(QScrollArea):
+class Page(QTextBrowser):
     """One conversation's bubbles, appended turn by turn."""
 
     def __init__(self) -> None:
         super().__init__()
         self.drawn = 0
-        inner = QWidget()
-        self.rows = QVBoxLayout(inner)
-        self.rows.addStretch(1)
-        self.setWidgetResizable(True)
-        self.setWidget(inner)
+        self.shade()
+        self.setOpenLinks(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("transcript")
 
-    def add(self, turn: TurnView, entity_bg: str) -> None:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        if turn.message.role == "agent":
-            row.addStretch(1)
-        row.addWidget(Bubble(turn, entity_bg), 4)
-        if turn.message.role == "customer":
-            row.addStretch(1)
-        self.rows.insertWidget(self.rows.count() - 1, holder)
+    def add(self, turn: TurnView, colours: dict[str, str]) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertHtml(bubble_html(turn, colours))
         self.drawn += 1
+
+    def shade(self) -> None:
+        """The page takes the window's colour, so white customer bubbles stand out on it."""
+        palette = QApplication.palette()
+        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+        self.setPalette(palette)
+
+    def restart(self) -> None:
+        """Forget what is drawn (new colours): the next snapshot draws every turn again."""
+        self.shade()
+        self.clear()
+        self.drawn = 0
 
 
 class Transcript(QWidget):
@@ -132,8 +122,9 @@ class Transcript(QWidget):
 
     def apply_theme(self, dark: bool) -> None:
         self.dark = dark
-        Bubble.colours = bubble_colours(dark)
-        self.stack.update()
+        self.colours = bubble_colours(dark)
+        for page in self.pages.values():
+            page.restart()  # redrawn in the new colours when next shown
 
     def _send(self) -> None:
         text = self.composer.toPlainText().strip()
@@ -146,10 +137,9 @@ class Transcript(QWidget):
         if page is None:
             page = self.pages[snap.conversation_id] = Page()
             self.stack.addWidget(page)
-        entity_bg = bubble_colours(self.dark)["entity"]
         added = False
         for turn in snap.turns[page.drawn :]:
-            page.add(turn, entity_bg)
+            page.add(turn, self.colours)
             added = True
         self.title.setText(snap.customer_name)
         if self.stack.currentWidget() is not page:
