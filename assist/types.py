@@ -15,6 +15,17 @@ import numpy as np
 Role = Literal["customer", "agent"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
 SuggestionSource = Literal["macro", "generated", "remote"]
+# why a conversation is flagged for a supervisor (the rules in assist.flags, and the store's
+# vocabulary); "manual" is set by a person, never by a rule
+FlagReason = Literal[
+    "negative_trend",
+    "escalation_intent",
+    "unsure",
+    "abusive",
+    "pii_in_reply",
+    "long_wait",
+    "manual",
+]
 
 
 @dataclass(frozen=True)

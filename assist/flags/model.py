@@ -11,29 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from assist.settings import Settings
-from assist.types import Analysis, Message
+from assist.types import Analysis, FlagReason, Message
 
-Reason = Literal[
-    "negative_trend",
-    "escalation_intent",
-    "unsure",
-    "abusive",
-    "pii_in_reply",
-    "long_wait",
-    "manual",  # set by a person (supervisor or agent), never by a rule
-]
-REASONS: tuple[Reason, ...] = (
-    "negative_trend",
-    "escalation_intent",
-    "unsure",
-    "abusive",
-    "pii_in_reply",
-    "long_wait",
-    "manual",
-)
+Reason = FlagReason  # declared with the other shared vocabularies, in assist.types
+REASONS: tuple[Reason, ...] = get_args(FlagReason)
 Severity = Literal["low", "medium", "high"]
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high")
 

