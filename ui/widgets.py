@@ -164,28 +164,6 @@ def intent_colour(label: str) -> str:
     return palette[sum(map(ord, label)) % len(palette)]
 
 
-class Dot(QWidget):
-    """A sentiment dot (colour by label) with the score as tooltip."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._colour = QColor(SENTIMENT["neutral"])
-        self.setFixedSize(QSize(12, 12))
-
-    def set(self, label: str, score: float) -> None:
-        self._colour = QColor(SENTIMENT.get(label, SENTIMENT["neutral"]))
-        self.setToolTip(f"{label} {score:+.2f}")
-        self.setAccessibleName(f"sentiment {label}")
-        self.update()
-
-    def paintEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self._colour)
-        p.drawEllipse(1, 1, self.width() - 2, self.height() - 2)
-
-
 class Sparkline(QWidget):
     """The conversation's sentiment trend, -1..1, with the zero line."""
 
