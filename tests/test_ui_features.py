@@ -125,6 +125,8 @@ def test_a_new_customer_message_marks_untouched_suggestions_ignored(
 
 
 def test_dark_theme_and_saved_settings_apply_at_once(window: MainWindow, qtbot: Any) -> None:
+    _customer(window, qtbot, "d1", "Where is my order 31337?")
+    qtbot.waitUntil(lambda: window.transcript.bubble_count() == 1, timeout=5000)
     window.open_settings()
     dialog = window.settings_dialog
     assert dialog is not None
@@ -137,6 +139,10 @@ def test_dark_theme_and_saved_settings_apply_at_once(window: MainWindow, qtbot: 
     window_colour = app.palette().color(QPalette.ColorRole.Window)
     assert window_colour.lightness() < 80, "the dark palette is in use"
     assert Settings.load()["ui.theme"] == "dark"  # and it survives a restart
+    # the chat on screen is drawn again, in the dark bubble colours
+    qtbot.waitUntil(lambda: window.transcript.bubble_count() == 1, timeout=5000)
+    page = window.transcript.pages["d1"]
+    assert theme.bubble_colours(True)["customer"] in page.toHtml()
     theme.apply(app, "light")
 
 

@@ -474,6 +474,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             self.transcript.apply_theme(theme.apply(app, settings["ui.theme"]))
+            self._transcript_due.start()  # the pages were cleared for the new colours
         dialog = self.settings_dialog
         password = getattr(dialog, "store_password", None)
         self.controller.use_settings(settings, profile, password.text() if password else "")
