@@ -36,8 +36,18 @@ LABEL_OVERRIDES: dict[str, str] = {
     "suggestions.generate": "Draft a reply with the language model",
     "intent.min_confidence": "Minimum confidence",
     "ingest.enabled": "Enable the ingestion API",
+    "store.url": "Team database URL",
+    "agent.name": "Your name",
+    "flags.unsure_turns": "Turns the model can't help with",
+    "flags.wait_minutes": "Longest wait (minutes)",
+    "flags.trend_window": "Falling-mood messages",
 }
-SECTION_TITLES: dict[str, str] = {"ui": "Interface", "ingest": "Ingestion API"}
+SECTION_TITLES: dict[str, str] = {
+    "ui": "Interface",
+    "ingest": "Ingestion API",
+    "store": "Team store",
+    "agent": "You",
+}
 CHOICE_LABELS: dict[Any, str] = {"en": "English"}
 FOLDER_SETTINGS = frozenset({"library.folder"})  # these get a "Browse…" button
 
