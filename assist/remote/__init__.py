@@ -1,0 +1,1 @@
+"""Talking to a remote OpenAI-compatible server: nothing personal leaves the device unredacted."""
