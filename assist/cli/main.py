@@ -81,6 +81,13 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="the language model behind an OpenAI-compatible API")
+    from assist.cli.serve_cmd import add_arguments
+
+    add_arguments(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assist", description=__doc__)
     parser.add_argument("--version", action="version", version=f"assist {__version__}")
@@ -94,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_models,
         _add_eval,
         _add_store,
+        _add_serve,
     ):
         add(sub)
     return parser
@@ -115,6 +123,8 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from assist.cli.models_cmd import run
     elif name == "store":
         from assist.cli.store_cmd import run
+    elif name == "serve":
+        from assist.cli.serve_cmd import run
     else:
         from assist.cli.eval_cmd import run
     return run
