@@ -38,6 +38,11 @@ def agent_name(settings: Settings) -> str:
         return "agent"
 
 
+def team_conversation_id(agent: str, cid: str) -> str:
+    """The team store's id of ``agent``'s chat ``cid`` (stable across restarts)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{agent}\n{cid}"))
+
+
 class TeamLog:
     def __init__(self, writer: SyncingWriter, agent: str) -> None:
         self.writer = writer
@@ -51,7 +56,7 @@ class TeamLog:
         return cls(SyncingWriter(url), agent_name(settings))
 
     def conversation_id(self, cid: str) -> str:
-        return str(uuid.uuid5(_NAMESPACE, f"{self.agent}\n{cid}"))
+        return team_conversation_id(self.agent, cid)
 
     def record_turn(self, snap: ConversationSnapshot) -> bool:
         """The snapshot's newest message, its analysis and new flags, in one write. True when

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,6 +32,7 @@ from assist.store import (
     rollup,  # noqa: E402
 )
 from assist.store.schema import ROLLUP_COUNTERS  # noqa: E402
+from assist.types import FlagReason  # noqa: E402
 
 INTENTS = [
     "track_order",
@@ -63,16 +64,8 @@ INTENTS = [
     "greeting",
     "other",
 ]
-REASONS = [
-    "negative_trend",
-    "escalation_intent",
-    "unsure",
-    "abusive",
-    "pii_in_reply",
-    "long_wait",
-    "manual",
-]
-REASON_W = [30, 20, 15, 5, 5, 20, 5]
+REASONS = list(get_args(FlagReason))
+REASON_W = [30, 20, 15, 5, 5, 20, 5]  # in REASONS' order
 FIRST = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ida", "Jo", "Kim", "Lu", "Mo"]
 LAST = ["Lee", "Brown", "Cole", "Dunn", "Evans", "Fox", "Gray", "Hill", "Ito", "Jones"]
 CUSTOMER = [

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import json
 import logging
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from assist.http_body import BodyError, read_json
 from assist.ingest.hub import IngestHub, NoConsumer, valid_conversation_id
 from assist.ingest.openapi import openapi_schema
 from assist.messages_io import InputError, parse_message
@@ -38,6 +38,9 @@ MESSAGES_PATH = "/v1/conversations/{conversation_id}/messages"
 SUGGESTIONS_PATH = "/v1/conversations/{conversation_id}/suggestions"
 OPENAPI_PATH = "/v1/openapi.json"
 HEALTH_PATH = "/health"
+
+
+EMPTY_BODY = "empty body: send one message as a JSON object"
 
 
 def _fail(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPException:
@@ -86,7 +89,10 @@ def create_app(hub: IngestHub, token: str, max_body: int = DEFAULT_MAX_BODY) -> 
         require_token(request)
         cid = conversation_id(request)
         _check_json_content_type(request)
-        obj = _decode_json(await _read_body(request, max_body))
+        try:
+            obj = await read_json(request, max_body, EMPTY_BODY)
+        except BodyError as e:
+            raise _fail(e.status, e.message) from None
         try:
             message = parse_message(obj, lineno=1)
         except InputError as e:
@@ -151,42 +157,6 @@ def _check_json_content_type(request: Request) -> None:
         charset = value.strip().strip('"').lower()
         if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
             raise _fail(415, f"charset {charset[:20]!r} is not supported: JSON must be UTF-8")
-
-
-async def _read_body(request: Request, max_body: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to be too big (declared or counted)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise _fail(400, f"Content-Length {declared[:20]!r} is not a number") from None
-        if length > max_body:
-            raise _fail(413, f"body is {length} bytes, over the {max_body}-byte limit")
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body:
-                raise _fail(413, f"body is over the {max_body}-byte limit")
-    except ClientDisconnect:
-        raise _fail(400, "the client disconnected before sending the whole body") from None
-    if not body.strip():
-        raise _fail(400, "empty body: send one message as a JSON object")
-    return bytes(body)
-
-
-def _decode_json(body: bytes) -> Any:
-    try:
-        text = body.decode("utf-8-sig")  # a leading BOM is tolerated, as RFC 8259 allows
-    except UnicodeDecodeError as e:
-        raise _fail(400, f"body is not valid UTF-8 (byte {e.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise _fail(400, f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError:
-        raise _fail(400, "malformed JSON: nested too deeply") from None
 
 
 def _customer_name(value: Any) -> str | None:

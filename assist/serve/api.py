@@ -24,10 +24,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from assist.http_body import BodyError, read_json
 from assist.runtime.generator import SamplingParams
 from assist.serve.keys import KeyStore
 from assist.serve.validate import ApiError, parse_chat_request
@@ -203,28 +204,10 @@ async def _sse(job: Job, cid: str, created: int, model: str) -> AsyncIterator[st
 
 async def _read_json(request: Request, max_body: int) -> dict[str, Any]:
     """The body as a JSON object, refused with 413 as soon as it is known to be too big."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise fail(400, f"Content-Length {declared[:20]!r} is not a number")
-        if int(declared) > max_body:
-            raise fail(413, f"body is {declared} bytes, over the {max_body}-byte limit")
-    body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body:
-                raise fail(413, f"body is over the {max_body}-byte limit")
-    except ClientDisconnect:
-        raise fail(400, "the client disconnected before sending the whole body") from None
-    try:
-        obj = json.loads(bytes(body).decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        raise fail(400, f"body is not valid UTF-8 (byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise fail(400, f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError:
-        raise fail(400, "malformed JSON: nested too deeply") from None
+        obj = await read_json(request, max_body)
+    except BodyError as e:
+        raise fail(e.status, e.message) from None
     if not isinstance(obj, dict):
         raise fail(400, "the body must be a JSON object")
     return obj
