@@ -8,9 +8,11 @@ tokens through a ``threading.Event``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Generator as EventStream
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,12 +31,16 @@ from assist.events import (
 )
 from assist.profile import CompanyProfile, load_profile
 from assist.prompt import MAX_MACROS, ReplyFilter, build_reply_messages, whole_sentences
+from assist.remote.errors import RemoteError
+from assist.remote.setup import open_remote
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, ReplyModel, SamplingParams
 from assist.runtime.generator_process import GeneratorProcess
 from assist.runtime.text_models import TextModels
 from assist.settings import Settings
-from assist.types import Analysis, Message, Suggestion
+from assist.types import Analysis, Message, Suggestion, SuggestionSource
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -54,6 +60,11 @@ class Engine:
         self.conversations: dict[str, Conversation] = {}
         # why there is no generator, when one was wanted (shown to the user; retrieval goes on)
         self.generator_error: str | None = None
+        # drafts from a server (``assist.remote``): first, and the local model only as the
+        # fallback ("fallback" mode) or not at all ("remote" mode)
+        self.remote: ReplyModel | None = None
+        self.remote_mode = "local"
+        self.remote_error: str | None = None  # why a configured server is not used
 
     @classmethod
     def load(
@@ -63,6 +74,8 @@ class Engine:
         retrieval: bool = True,
         models_root: Path | None = None,
         generator_process: bool = False,
+        remote_url: str | None = None,
+        remote_model: str | None = None,
     ) -> Engine:
         """Load the models once (raises assist.artifacts.ModelError naming a bad file).
 
@@ -70,7 +83,8 @@ class Engine:
         ``generator_process=True`` runs the language model in a child process
         (``assist.runtime.generator_process``): the desktop app's choice, so decoding never
         holds the GIL its event loop needs; it also keeps the encoder's threads from spinning
-        on the UI's core.
+        on the UI's core. ``remote_url``/``remote_model`` override the settings' server
+        (``assist suggest --remote``); in "remote" mode no local model is loaded.
         """
         settings = settings or Settings.load()
         threads = settings["runtime.threads"] or None
@@ -78,7 +92,11 @@ class Engine:
         library = Library.load(text_models) if retrieval else None
         generator: ReplyModel | None = None
         generator_error = None
-        if generate and settings["suggestions.generate"]:
+        drafts = generate and settings["suggestions.generate"]
+        profile = load_profile()
+        public = tuple(profile.facts().values())
+        remote = open_remote(settings, remote_url, remote_model, public=public) if drafts else None
+        if drafts and (remote is None or remote.mode != "remote"):
             try:
                 if generator_process:
                     generator = GeneratorProcess.load(models_root, threads=threads)
@@ -86,8 +104,11 @@ class Engine:
                     generator = Generator.load(models_root, threads=threads)
             except ModelError as e:  # a broken LLM must not take analysis and macros down
                 generator_error = str(e)
-        engine = cls(text_models, library, generator, load_profile(), settings)
+        engine = cls(text_models, library, generator, profile, settings)
         engine.generator_error = generator_error
+        if remote is not None:
+            engine.remote, engine.remote_mode = remote.model, remote.mode
+            engine.remote_error = remote.problem
         return engine
 
     # -- analysis -------------------------------------------------------------------------
@@ -159,7 +180,7 @@ class Engine:
         if last is None or last.analysis is None:
             return
         n = n or self.settings["suggestions.count"]
-        use_llm = generate and self.generator is not None and n > 1
+        use_llm = generate and self._draft_models() != [] and n > 1
         start = time.perf_counter()
         retrieved = self.retrieve(conv, n - 1 if use_llm else n)
         yield SuggestionsReady(
@@ -168,8 +189,35 @@ class Engine:
         if use_llm:
             yield from self._generate(conv, retrieved, cancel, seed)
 
+    def configure_remote(self, settings: Settings, local: Callable[[], ReplyModel]) -> None:
+        """Use the server the (new) settings name, if any; ``local`` loads the local model
+        when the new mode needs it and it is not loaded yet (remote-only start-up)."""
+        if self.remote is not None:
+            self.remote.close()
+        drafts = settings["suggestions.generate"]
+        public = tuple(self.profile.facts().values())
+        setup = open_remote(settings, public=public) if drafts else None
+        self.remote = setup.model if setup else None
+        self.remote_mode = setup.mode if setup else "local"
+        self.remote_error = setup.problem if setup else None
+        if drafts and self.generator is None and self.remote_mode != "remote":
+            try:
+                self.generator = local()
+                self.generator_error = None
+            except ModelError as e:
+                self.generator_error = str(e)
+
     def drafts_enabled(self) -> bool:
-        return self.generator is not None and self.settings["suggestions.count"] > 1
+        return bool(self._draft_models()) and self.settings["suggestions.count"] > 1
+
+    def _draft_models(self) -> list[tuple[SuggestionSource, ReplyModel]]:
+        """Who writes a draft, in the order to try them: the server, then the local model."""
+        chain: list[tuple[SuggestionSource, ReplyModel]] = []
+        if self.remote is not None:
+            chain.append(("remote", self.remote))
+        if self.generator is not None and (self.remote is None or self.remote_mode == "fallback"):
+            chain.append(("generated", self.generator))
+        return chain
 
     def retrieval_count(self) -> int:
         """How many ranked macros/answers to show: one place is kept for the draft."""
@@ -192,7 +240,9 @@ class Engine:
         cancel: threading.Event | None,
         seed: int | None = None,
     ) -> Iterator[Event]:
-        assert self.generator is not None
+        """The draft's events. With a server and the local model, a server that fails (or is
+        slow: the client's first-words and silence limits) is followed by a second
+        GenerationStarted from the local model, which the listeners take as "start over"."""
         last = conv.last_customer
         assert last is not None and last.analysis is not None
         cid, idx = conv.conversation_id, last.index
@@ -203,58 +253,86 @@ class Engine:
             self.profile.described_facts(),
             last.analysis.intent.label,
         )
-        yield GenerationStarted(cid, idx)
-        start = time.perf_counter()
-        first = None
-        chunks: list[str] = []
-        reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
-        try:
-            params = self.sampling()
-            if seed is not None:
-                params = replace(params, seed=seed)
-            stream = self.generator.stream(messages, params, cancel)
+        params = self.sampling()
+        if seed is not None:
+            params = replace(params, seed=seed)
+        chain = self._draft_models()
+        fallback: str | None = None
+        for n, (source, model) in enumerate(chain, start=1):
+            yield GenerationStarted(cid, idx, source, fallback)
+            start = time.perf_counter()
             try:
-                for token_text in stream:
-                    if first is None:
-                        first = time.perf_counter()
-                    if chunk := reply.feed(token_text):
-                        chunks.append(chunk)
-                        yield GenerationChunk(cid, idx, chunk)
-                    if reply.stopped:
-                        break
-            finally:
-                stream.close()  # stops decoding at once when the reply ended early
-        except Exception as e:  # a broken model must not take the retrieval results down
-            yield GenerationFailed(cid, idx, f"generation failed: {e}")
-            return
+                streamed = yield from self._stream_reply(model, messages, params, cancel, cid, idx)
+            except RemoteError as e:
+                if e.kind == "cancelled":
+                    break
+                log.warning("remote draft failed: %s", e)
+                if n < len(chain):
+                    fallback = f"server failed ({e.message}); the local model answered"
+                    continue
+                yield GenerationFailed(cid, idx, f"remote draft failed: {e.message}")
+                return
+            except Exception as e:  # a broken model must not take the retrieval results down
+                yield GenerationFailed(cid, idx, f"generation failed: {e}")
+                return
+            break
         if cancel is not None and cancel.is_set():
             yield GenerationFailed(
                 cid, idx, "cancelled: a newer customer message arrived", cancelled=True
             )
             return
-        if tail := reply.finish():
-            chunks.append(tail)
-            yield GenerationChunk(cid, idx, tail)
+        text, stopped, first = streamed
         end = time.perf_counter()
         sources = (
             [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
         )
-        text = "".join(chunks).strip()
-        if not reply.stopped and self.generator.last_stats.generated_tokens >= params.max_tokens:
+        stats = model.last_stats
+        if not stopped and stats.generated_tokens >= params.max_tokens:
             text = whole_sentences(text)  # cut off by max_tokens: drop the broken sentence
         text = grounding.repair(text, sources)
         filled = placeholders.fill(text, conv.slots, self.profile)
         suggestion = Suggestion(
             filled.text,
-            "generated",
+            source,
             None,
             tuple(c for s in retrieved for c in s.citations),
             unfilled=tuple(filled.unfilled),
         )
         first_ms = ((first or end) - start) * 1000
-        stats = self.generator.last_stats
         rate = (stats.generated_tokens - 1) / stats.decode_s if stats.decode_s > 0 else 0.0
-        yield GenerationDone(cid, idx, suggestion, first_ms, rate)
+        redacted = sum(getattr(stats, "redacted", {}).values())
+        yield GenerationDone(cid, idx, suggestion, first_ms, rate, fallback, redacted)
+
+    def _stream_reply(
+        self,
+        model: ReplyModel,
+        messages: list[dict[str, str]],
+        params: SamplingParams,
+        cancel: threading.Event | None,
+        cid: str,
+        idx: int,
+    ) -> EventStream[Event, None, tuple[str, bool, float | None]]:
+        """Chunk events of one model's reply; returns (text, ended by itself, first chunk
+        time). Raises what the model raises."""
+        first = None
+        chunks: list[str] = []
+        reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
+        stream = model.stream(messages, params, cancel)
+        try:
+            for token_text in stream:
+                if first is None:
+                    first = time.perf_counter()
+                if chunk := reply.feed(token_text):
+                    chunks.append(chunk)
+                    yield GenerationChunk(cid, idx, chunk)
+                if reply.stopped:
+                    break
+        finally:
+            stream.close()  # stops decoding at once when the reply ended early
+        if not (cancel is not None and cancel.is_set()) and (tail := reply.finish()):
+            chunks.append(tail)
+            yield GenerationChunk(cid, idx, tail)
+        return "".join(chunks).strip(), reply.stopped, first
 
     def warm_up(self) -> None:
         """Prefill the generator's cache with the fixed start of every prompt (system rules and
@@ -280,16 +358,25 @@ class Engine:
         )
 
     def suggestions(
-        self, conv: Conversation, n: int | None = None, generate: bool = True
+        self,
+        conv: Conversation,
+        n: int | None = None,
+        generate: bool = True,
+        notes: list[str] | None = None,
     ) -> list[Suggestion]:
-        """The final ranked list (what ``assist suggest`` prints)."""
+        """The final ranked list (what ``assist suggest`` prints); ``notes`` collects why the
+        draft is missing or came from the fallback."""
         out: list[Suggestion] = []
         for event in self.suggest(conv, n, generate=generate):
             if isinstance(event, SuggestionsReady):
                 out.extend(event.suggestions)
             elif isinstance(event, GenerationDone):
                 out.insert(1, event.suggestion)
+                if event.fallback and notes is not None:
+                    notes.append(event.fallback)
             elif isinstance(event, GenerationFailed):
+                if notes is not None:
+                    notes.append(event.error)
                 extra = self.retrieve(conv, len(out) + 1)[len(out) :]
                 out.extend(extra)
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assist.types import Analysis, Suggestion
+from assist.types import Analysis, Suggestion, SuggestionSource
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,13 @@ class SuggestionsReady:
 
 @dataclass(frozen=True)
 class GenerationStarted:
+    """A draft begins. A second one for the same message means "start over": the server
+    failed and the local model writes it (``fallback`` says why)."""
+
     conversation_id: str
     message_index: int
+    source: SuggestionSource = "generated"  # "remote": a server writes it
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class GenerationDone:
     suggestion: Suggestion
     first_token_ms: float
     tokens_per_s: float
+    fallback: str | None = None  # why the local model wrote it though a server is set
+    redacted: int = 0  # values hidden from the server (replaced by placeholders)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import fail, null
 
+from assist.logs import register_secret
+
 SERVICE = "assist"
 INGEST_TOKEN = "ingest.token"
 
@@ -76,12 +78,15 @@ def get_secret(name: str) -> str | None:
     """The secret stored under ``name``, or None if there is none."""
     backend = _backend()
     with _translated(f"reading {name!r}"):
-        return backend.get_password(SERVICE, name)
+        value = backend.get_password(SERVICE, name)
+    register_secret(value)
+    return value
 
 
 def set_secret(name: str, value: str) -> None:
     if not value:
         raise ValueError(f"refusing to store an empty secret for {name!r}")
+    register_secret(value)
     backend = _backend()
     with _translated(f"saving {name!r}"):
         backend.set_password(SERVICE, name, value)
@@ -113,7 +118,9 @@ def keyring_available() -> tuple[bool, str]:
 
 
 def _new_token() -> str:
-    return _random.token_urlsafe(32)
+    token = _random.token_urlsafe(32)
+    register_secret(token)
+    return token
 
 
 def _session_token(problem: KeyringUnavailable, fresh: bool = False) -> TokenInfo:

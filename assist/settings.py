@@ -178,6 +178,87 @@ DECLARED: tuple[Setting, ...] = (
         "local SQLite file in the profile.",
     ),
     Setting(
+        "remote.url",
+        str,
+        "",
+        "OpenAI-compatible server that writes the drafts (vLLM, Ollama, llama.cpp, assist "
+        "serve), e.g. http://gpu-box:8000/v1. Empty = the local model only. The API key is "
+        "kept in the OS keyring.",
+    ),
+    Setting("remote.model", str, "", "Model name on that server (empty = the first it lists)."),
+    Setting(
+        "remote.mode",
+        str,
+        "fallback",
+        "With a server set: 'fallback' = the server first, the local model when it fails or is "
+        "slow; 'remote' = the server only; 'local' = ignore the server.",
+        choices=("fallback", "remote", "local"),
+    ),
+    Setting(
+        "remote.connect_timeout",
+        float,
+        1.0,
+        "Seconds to connect to the server.",
+        minimum=0.1,
+        maximum=60.0,
+    ),
+    Setting(
+        "remote.first_token_timeout",
+        float,
+        2.0,
+        "In fallback mode: seconds to wait for the server's first words before the local "
+        "model answers instead.",
+        minimum=0.2,
+        maximum=120.0,
+    ),
+    Setting(
+        "remote.stall_timeout",
+        float,
+        0.5,
+        "In fallback mode: seconds of silence mid-reply before the local model takes over.",
+        minimum=0.1,
+        maximum=60.0,
+    ),
+    Setting(
+        "remote.deadline",
+        float,
+        30.0,
+        "Longest time one remote draft may take, however the server trickles it.",
+        minimum=1.0,
+        maximum=600.0,
+    ),
+    Setting(
+        "remote.ca_file",
+        str,
+        "",
+        "PEM file of the CA that signed the server's certificate (self-signed or private CA). "
+        "Empty = the operating system's trust store.",
+    ),
+    Setting(
+        "remote.sampling_extras",
+        bool,
+        True,
+        "Also send top_k and repetition_penalty (vLLM and assist serve use both, llama.cpp "
+        "top_k; turn off for a server that rejects unknown fields).",
+    ),
+    *(
+        Setting(
+            f"remote.redact_{name}",
+            bool,
+            name != "order_ids",
+            f"Replace {what} with placeholders before text goes to the server (restored in "
+            "the reply).",
+        )
+        for name, what in (
+            ("cards", "card numbers"),
+            ("emails", "e-mail addresses"),
+            ("phones", "phone numbers"),
+            ("ibans", "IBANs"),
+            ("addresses", "street addresses"),
+            ("order_ids", "order ids"),
+        )
+    ),
+    Setting(
         "library.folder",
         str,
         "",

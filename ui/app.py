@@ -8,14 +8,17 @@ store worker, and the demo begins replaying when the models are ready.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from assist import __version__
 from assist.ingest import IngestHub
 from assist.ingest.server import IngestServer
+from assist.logs import setup_logging
 from assist.secrets import TokenInfo, ingest_token
 from assist.settings import Settings, SettingsError
 from ui import theme
@@ -104,6 +107,7 @@ class App:
 
 
 def run(args: argparse.Namespace) -> int:
+    logging.getLogger(__name__).info("Assist %s starting; log %s", __version__, setup_logging())
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("Assist")

@@ -46,6 +46,27 @@ def _add_suggest(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=None, help="how many suggestions (default 3)")
     p.add_argument("--no-generate", action="store_true", help="retrieval suggestions only")
     p.add_argument("--seed", type=int, default=None, help="sampling seed for the generated one")
+    p.add_argument(
+        "--remote",
+        metavar="URL",
+        help="draft on this OpenAI-compatible server (e.g. http://host:8000/v1); key from the "
+        "keyring or ASSIST_API_KEY",
+    )
+    p.add_argument("--model", help="model name on the --remote server (default: its first)")
+    p.add_argument(
+        "--mode",
+        choices=("fallback", "remote"),
+        default=None,
+        help="fallback: the local model answers when the server fails (default); remote: only "
+        "the server",
+    )
+
+
+def _add_remote(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("remote", help="the remote inference server: API key, test connection")
+    from assist.cli.remote_cmd import add_arguments
+
+    add_arguments(p)
 
 
 def _add_flags(sub: argparse._SubParsersAction) -> None:
@@ -102,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_eval,
         _add_store,
         _add_serve,
+        _add_remote,
     ):
         add(sub)
     return parser
@@ -125,6 +147,8 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from assist.cli.store_cmd import run
     elif name == "serve":
         from assist.cli.serve_cmd import run
+    elif name == "remote":
+        from assist.cli.remote_cmd import run
     else:
         from assist.cli.eval_cmd import run
     return run

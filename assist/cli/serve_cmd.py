@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     except (ServeError, KeyFileError) as e:
         print(f"assist serve: error: {e}", file=sys.stderr)
         return 2
+    from assist.logs import setup_logging
+
+    setup_logging()
     settings = Settings.load()
     model = Generator.load(threads=settings["runtime.threads"] or None)
     worker = ModelWorker(model, max_queue=args.max_queue)

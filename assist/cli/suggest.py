@@ -29,7 +29,19 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load()
     if args.seed is not None:
         settings.set("generation.seed", args.seed)
-    engine = Engine.load(settings, generate=not args.no_generate)
+    if args.mode:
+        settings.set("remote.mode", args.mode)
+    if args.model is not None and not args.remote:
+        print("assist suggest: error: --model needs --remote URL", file=sys.stderr)
+        return 2
+    engine = Engine.load(
+        settings,
+        generate=not args.no_generate,
+        remote_url=args.remote,
+        remote_model=args.model,
+    )
+    if engine.remote_error:
+        print(f"assist suggest: warning: {engine.remote_error}", file=sys.stderr)
     if engine.generator_error:
         print(
             f"assist suggest: warning: no generated suggestion: {engine.generator_error}",
@@ -39,7 +51,10 @@ def run(args: argparse.Namespace) -> int:
     for message in messages:
         # one JSONL may mix ids; the answer is for the conversation of the last line
         engine.add_message(replace(message, conversation_id=conv.conversation_id))
-    suggestions = engine.suggestions(conv, args.n, generate=not args.no_generate)
+    notes: list[str] = []
+    suggestions = engine.suggestions(conv, args.n, generate=not args.no_generate, notes=notes)
+    for note in notes:
+        print(f"assist suggest: {note}", file=sys.stderr)
     json.dump(
         {"suggestions": [s.to_json() for s in suggestions]},
         sys.stdout,

@@ -15,11 +15,13 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Generator as TextStream
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+import truststore
 
 from assist.remote.breaker import CircuitBreaker
 from assist.remote.errors import RemoteError
@@ -45,6 +47,9 @@ class RemoteConfig:
     ca_file: str | None = None  # private CA bundle; verification is never switched off
     connect_retries: int = 2
     retry_backoff: float = 0.2
+    # For a caller with a fallback (the local model): give up early rather than wait. None = off.
+    first_token_timeout: float | None = None  # from the call to the first text delta
+    stall_timeout: float | None = None  # longest silence between two text deltas
 
     def timeout(self, cap: float | None = None) -> httpx.Timeout:
         """Explicit per-phase timeouts, each capped by what is left of the deadline."""
@@ -66,9 +71,16 @@ class RemoteClient:
     def __init__(self, config: RemoteConfig, breaker: CircuitBreaker | None = None) -> None:
         self.config = config
         self.breaker = breaker
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=config.ca_file) if config.ca_file else True
-        )
+        # The OS trust store (a corporate proxy's CA is trusted as the browser trusts it);
+        # a private CA file replaces it. Verification is never switched off.
+        try:
+            verify: ssl.SSLContext = (
+                ssl.create_default_context(cafile=config.ca_file)
+                if config.ca_file
+                else truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            )
+        except (OSError, ssl.SSLError) as e:
+            raise RemoteError("tls", f"cannot use the CA file {config.ca_file}: {e}") from e
         headers = {"Accept": "application/json, text/event-stream"}
         if config.api_key:
             headers["Authorization"] = f"Bearer {config.api_key}"
@@ -88,6 +100,10 @@ class RemoteClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def use_model(self, model: str) -> None:
+        """Ask for ``model`` from now on (e.g. the first one ``models()`` listed)."""
+        self.config = replace(self.config, model=model)
 
     def _url(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
@@ -126,7 +142,9 @@ class RemoteClient:
         top_p: float = 1.0,
         seed: int | None = None,
         cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
+        extra: dict[str, Any] | None = None,
+        model: str | None = None,
+    ) -> TextStream[str, None, None]:
         """Yield text deltas of one chat completion. The deadline starts at the first ``next()``.
 
         Ends normally only on ``data: [DONE]``; anything else raises :class:`RemoteError`
@@ -134,7 +152,8 @@ class RemoteClient:
         if self.breaker and not self.breaker.allow():
             raise RemoteError("circuit_open", "remote server failed repeatedly; pausing calls")
         payload: dict[str, Any] = {
-            "model": self.config.model,
+            **(extra or {}),  # server-specific sampling options (vLLM's top_k, ...)
+            "model": model or self.config.model,
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": temperature,
@@ -161,14 +180,14 @@ class RemoteClient:
 
     def _stream(self, payload: dict[str, Any], cancel: threading.Event | None) -> Iterator[str]:
         cfg = self.config
-        end = time.monotonic() + cfg.deadline
+        clock = _Clock(cfg)
         attempt = 0
         while True:
             if cancel is not None and cancel.is_set():
                 raise RemoteError("cancelled", "cancelled")
-            left = end - time.monotonic()
+            left = clock.left()
             if left <= 0:
-                raise RemoteError("deadline", f"no complete reply within {cfg.deadline:g} s")
+                raise self._late(clock)
             request = self._http.build_request(
                 "POST", self._url("/chat/completions"), json=payload, timeout=cfg.timeout(left)
             )
@@ -176,31 +195,39 @@ class RemoteClient:
                 resp = self._http.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 attempt += 1
-                if attempt > cfg.connect_retries or end - time.monotonic() <= cfg.retry_backoff:
-                    raise self._map(e, in_body=False, end=end) from e
+                if attempt > cfg.connect_retries or clock.left() <= cfg.retry_backoff:
+                    raise self._map(e, in_body=False, clock=clock) from e
                 time.sleep(cfg.retry_backoff * attempt)
                 continue
             except httpx.HTTPError as e:
-                raise self._map(e, in_body=False, end=end) from e
+                raise self._map(e, in_body=False, clock=clock) from e
             break
         try:
-            yield from self._read(resp, end, cancel)
+            yield from self._read(resp, clock, cancel)
         finally:
             resp.close()
 
+    def _late(self, clock: _Clock, why: str | None = None) -> RemoteError:
+        """The error for a time limit that ran out (``why``: which one, else the nearest)."""
+        cfg = self.config
+        why = why or clock.expired() or "deadline"
+        if why == "first_token":
+            return RemoteError("timeout", f"no reply within {cfg.first_token_timeout:g} s")
+        if why == "stalled":
+            return RemoteError("timeout", f"the server went silent for {cfg.stall_timeout:g} s")
+        return RemoteError("deadline", f"no complete reply within {cfg.deadline:g} s")
+
     def _read(
-        self, resp: httpx.Response, end: float, cancel: threading.Event | None
+        self, resp: httpx.Response, clock: _Clock, cancel: threading.Event | None
     ) -> Iterator[str]:
-        # A watchdog enforces the deadline and cancel while a read is blocked: it shuts the
+        # A watchdog enforces the time limits and cancel while a read is blocked: it shuts the
         # socket down, which wakes the blocked recv (closing it from another thread would not).
         tripped: list[str] = []
         done = threading.Event()
 
         def watch() -> None:
-            while not done.wait(0.02):
-                why = "cancelled" if cancel is not None and cancel.is_set() else None
-                if why is None and time.monotonic() >= end:
-                    why = "deadline"
+            while not done.wait(0.01):
+                why = "cancelled" if cancel is not None and cancel.is_set() else clock.expired()
                 if why:
                     tripped.append(why)
                     stream = resp.extensions.get("network_stream")
@@ -215,7 +242,7 @@ class RemoteClient:
         def stop() -> RemoteError:
             if tripped[0] == "cancelled":
                 return RemoteError("cancelled", "cancelled")
-            return RemoteError("deadline", f"no complete reply within {self.config.deadline:g} s")
+            return self._late(clock, tripped[0])
 
         watchdog = threading.Thread(target=watch, name="remote-deadline", daemon=True)
         watchdog.start()
@@ -227,14 +254,17 @@ class RemoteClient:
             if not ctype.startswith("text/event-stream"):
                 raise self._fail("protocol", f"expected an event stream, got {ctype or 'nothing'}")
             decoder = SSEDecoder()
-            for chunk in resp.iter_bytes():
+            body = resp.iter_bytes()
+            for chunk in body:
                 if tripped:
                     raise stop()
                 for data in decoder.feed(chunk):
                     if data == "[DONE]":
+                        _drain(body, tripped)
                         return
                     text = self._delta(data)
                     if text:
+                        clock.delta()
                         yield text
                     if cancel is not None and cancel.is_set():
                         raise RemoteError("cancelled", "cancelled")
@@ -244,7 +274,7 @@ class RemoteClient:
         except httpx.HTTPError as e:
             if tripped:
                 raise stop() from e
-            raise self._map(e, in_body=True, end=end) from e
+            raise self._map(e, in_body=True, clock=clock) from e
         finally:
             done.set()
 
@@ -280,20 +310,79 @@ class RemoteClient:
             raise self._fail("server", f"server error (HTTP {status}){suffix}")
         raise self._fail("http", f"request rejected (HTTP {status}){suffix}")
 
-    def _map(self, e: httpx.HTTPError, in_body: bool, end: float | None = None) -> RemoteError:
+    def _map(self, e: httpx.HTTPError, in_body: bool, clock: _Clock | None = None) -> RemoteError:
         where = self.config.base_url
-        # timeouts are capped by what's left of the deadline, so one that fires at the
-        # deadline *is* the deadline: say so, rather than blame a phase timeout
+        # timeouts are capped by what's left of the nearest time limit, so one that fires at
+        # that limit *is* the limit running out: say so, rather than blame a phase timeout
         timed_out = isinstance(e, httpx.TimeoutException)
-        if timed_out and end is not None and time.monotonic() >= end - 0.05:
-            return self._fail("deadline", f"no complete reply within {self.config.deadline:g} s")
+        if timed_out and clock is not None and clock.left() <= 0.05:
+            return self._late(clock, clock.nearest())
         if timed_out:
             phase = type(e).__name__.removesuffix("Timeout").lower() or "request"
             return self._fail("timeout", f"{phase} timed out talking to {where}")
         if isinstance(e, httpx.ConnectError):
+            cause = e.__context__ or e.__cause__
+            if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in str(e):
+                return self._fail(
+                    "tls",
+                    f"the TLS certificate of {where} is not trusted ({e}); for a server with "
+                    "a private CA set remote.ca_file to its certificate (PEM)",
+                )
             return self._fail("connect", f"cannot connect to {where}: {e}")
         if isinstance(e, httpx.RemoteProtocolError) and not in_body:
             return self._fail("protocol", f"bad HTTP reply from {where}: {e}")
         if isinstance(e, httpx.TransportError):
             return self._fail("network", f"connection to {where} lost: {e}")
         return self._fail("protocol", f"HTTP error from {where}: {e}")
+
+
+def _drain(body: Iterator[bytes], tripped: list[str], limit: int = 65536) -> None:
+    """Read what follows [DONE] (the chunked encoding's end, usually nothing else) so the
+    connection goes back to the pool: each suggestion would otherwise pay a new TCP and TLS
+    handshake. Bounded in bytes here and in time by the watchdog; failures don't matter."""
+    seen = 0
+    try:
+        for chunk in body:
+            seen += len(chunk)
+            if tripped or seen > limit:
+                return
+    except httpx.HTTPError:
+        pass
+
+
+class _Clock:
+    """The time limits of one completion: the overall deadline, the first text delta, and the
+    longest silence between deltas (the last two only when configured)."""
+
+    def __init__(self, cfg: RemoteConfig) -> None:
+        self.started = time.monotonic()
+        self.end = self.started + cfg.deadline
+        self.first_end = self.started + cfg.first_token_timeout if cfg.first_token_timeout else None
+        self.stall = cfg.stall_timeout
+        self.last_delta: float | None = None
+
+    def delta(self) -> None:
+        self.last_delta = time.monotonic()
+
+    def _limits(self) -> list[tuple[float, str]]:
+        limits = [(self.end, "deadline")]
+        if self.last_delta is None and self.first_end is not None:
+            limits.append((self.first_end, "first_token"))
+        if self.last_delta is not None and self.stall:
+            limits.append((self.last_delta + self.stall, "stalled"))
+        return limits
+
+    def nearest(self) -> str:
+        return min(self._limits())[1]
+
+    def left(self) -> float:
+        """Seconds until the nearest limit (what a request's phase timeouts are capped to)."""
+        return min(t for t, _ in self._limits()) - time.monotonic()
+
+    def expired(self) -> str | None:
+        """Which limit has run out, if any."""
+        now = time.monotonic()
+        for t, why in sorted(self._limits()):
+            if now >= t:
+                return why
+        return None

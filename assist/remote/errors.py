@@ -1,6 +1,6 @@
 """The one error the remote client raises: a ``kind`` the UI can explain, and a message.
 
-Kinds: auth, rate_limited, server, http, timeout, deadline, connect, network, protocol,
+Kinds: auth, rate_limited, server, http, timeout, deadline, connect, tls, network, protocol,
 cancelled, circuit_open. Messages never carry the API key (the client scrubs them).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 class RemoteError(RuntimeError):
     """The one error the remote path raises. ``kind`` is for code, ``message`` for people.
 
-    Kinds: auth, rate_limited, server, http (other 4xx), timeout, deadline, connect, network
+    Kinds: auth, rate_limited, server, http (other 4xx), timeout, deadline, connect, tls, network
     (lost mid-stream), protocol, cancelled, circuit_open.
     """
 

@@ -17,7 +17,7 @@ forms ("12 rue de la Paix") are not found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 
@@ -85,6 +85,8 @@ class RedactionPolicy:
     addresses: bool = True
     order_ids: bool = False
     phone_regions: tuple[str, ...] = PHONE_REGIONS  # for numbers written without "+"
+    # the shop's own contact details (its profile): public, so never hidden from the model
+    public: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,10 @@ class Redactor:
         self._by_key: dict[tuple[str, str], str] = {}  # (label, normalised value) -> placeholder
         self._values: dict[str, str] = {}  # "EMAIL_1" -> original value
         self._taken: set[str] = set()  # placeholder names already present in input text
+        plain = Redactor(replace(self.policy, public=())) if self.policy.public else None
+        self._public = (
+            {key for v in self.policy.public for _, key in plain._find(v)} if plain else set()
+        )
 
     def _find(self, text: str) -> list[tuple[Candidate, str]]:
         p = self.policy
@@ -199,6 +205,8 @@ class Redactor:
                 self._taken.add(name)
         parts, pos, mapping = [], 0, {}
         for cand, key in self._find(text):
+            if key in self._public:
+                continue
             placeholder = self._placeholder(cand.type, key, text[cand.start : cand.end])
             mapping[placeholder] = self._values[placeholder[1:-1]]
             parts += [text[pos : cand.start], placeholder]

@@ -122,10 +122,13 @@ def pick_token(
 
 
 class ReplyModel(Protocol):
-    """What the engine needs of a generator: ``Generator`` in this process, or
-    ``assist.runtime.generator_process.GeneratorProcess`` in a child process."""
+    """What the engine needs of a generator: ``Generator`` in this process,
+    ``assist.runtime.generator_process.GeneratorProcess`` in a child process, or
+    ``assist.remote.reply_model.RemoteReplyModel`` on a server."""
 
-    last_stats: GenerationStats
+    @property
+    def last_stats(self) -> GenerationStats: ...
+
     context_length: int
 
     def stream(

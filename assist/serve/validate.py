@@ -123,5 +123,20 @@ def parse_chat_request(
     top_p = _number(body, "top_p", 0.0, 1.0, base.top_p)
     if top_p == 0:
         raise _bad("'top_p' must be above 0")
-    params = replace(base, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    # vLLM's extensions, which Assist's client sends too: top_k (-1 or 0 = off), repetition_penalty
+    top_k = body.get("top_k", base.top_k)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < -1:
+        raise _bad(f"'top_k' must be an integer >= -1, got {top_k!r:.20}")
+    penalty = _number(body, "repetition_penalty", 0.0, 2.0, base.repetition_penalty)
+    if penalty == 0:
+        raise _bad("'repetition_penalty' must be above 0")
+    params = replace(
+        base,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        seed=seed,
+        top_k=max(0, top_k),
+        repetition_penalty=penalty,
+    )
     return ChatRequest(messages, params, stream)
