@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Generator as EventStream
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assist import grounding, placeholders
 from assist.artifacts import ModelError
@@ -32,6 +33,7 @@ from assist.events import (
 from assist.profile import CompanyProfile, load_profile
 from assist.prompt import MAX_MACROS, ReplyFilter, build_reply_messages, whole_sentences
 from assist.remote.errors import RemoteError
+from assist.remote.reply_model import RemoteReplyModel
 from assist.remote.setup import open_remote
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, ReplyModel, SamplingParams
@@ -62,7 +64,7 @@ class Engine:
         self.generator_error: str | None = None
         # drafts from a server (``assist.remote``): first, and the local model only as the
         # fallback ("fallback" mode) or not at all ("remote" mode)
-        self.remote: ReplyModel | None = None
+        self.remote: RemoteReplyModel | None = None
         self.remote_mode = "local"
         self.remote_error: str | None = None  # why a configured server is not used
 
@@ -206,6 +208,15 @@ class Engine:
                 self.generator_error = None
             except ModelError as e:
                 self.generator_error = str(e)
+
+    def describe_drafts(self) -> str:
+        """Who writes the drafts, for the status bar: "qwen2.5 on gpu-box + local fallback"."""
+        local = "SmolLM2-135M int4" if self.generator is not None else None
+        if self.remote is None:
+            return local or "retrieval only"
+        where = urlsplit(self.remote.client.config.base_url).netloc or "the server"
+        remote = f"{self.remote.name or 'remote model'} on {where}"
+        return f"{remote} + local fallback" if local and self.remote_mode == "fallback" else remote
 
     def drafts_enabled(self) -> bool:
         return bool(self._draft_models()) and self.settings["suggestions.count"] > 1

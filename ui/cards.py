@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.events import GenerationDone
 from assist.store import REJECT_REASONS
 from assist.types import Suggestion
 from ui.widgets import Chip
@@ -31,6 +32,18 @@ REASON_LABEL = {
     "tone": "Tone",
     "other": "Other",
 }
+
+
+def draft_notice(done: GenerationDone) -> str:
+    """The status-bar line for a finished draft: who wrote it, how fast, what was hidden."""
+    remote = done.suggestion.source == "remote"
+    parts = [f"{'remote draft' if remote else 'draft'}: first words {done.first_token_ms:.0f} ms"]
+    if not remote:
+        parts.append(f"{done.tokens_per_s:.0f} tok/s")
+    if done.redacted:
+        parts.append(f"{done.redacted} private value(s) hidden from the server")
+    text = ", ".join(parts)
+    return f"{done.fallback}. {text}" if done.fallback else text
 
 
 class SuggestionCard(QFrame):
@@ -141,14 +154,14 @@ class SuggestionCard(QFrame):
             self.cite.setToolTip("")
         self._enable(True)
 
-    def start_stream(self, owner: object = None) -> None:
+    def start_stream(self, owner: object = None, source: str = "generated") -> None:
         """Become the card a draft streams into; ``owner`` says whose draft (a re-render
-        for the same owner keeps what has streamed so far)."""
+        for the same owner keeps what has streamed so far), ``source`` who writes it."""
         self.suggestion = None
         self.streaming = True
         self.stream_owner = owner
         self._pending = ""
-        self.source.set("draft", "#6c55b5")
+        self.source.set(SOURCE_LABEL.get(source, source), "#6c55b5")
         self.title.setText("writing…")
         self.text.setEnabled(True)
         self.text.setText("")

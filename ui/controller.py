@@ -28,9 +28,10 @@ from assist.engine import Engine
 from assist.events import GenerationDone, GenerationFailed, GenerationStarted, SuggestionsReady
 from assist.ingest import IngestHub
 from assist.profile import CompanyProfile
+from assist.remote.setup import API_KEY_SECRET
 from assist.rewrite import rewrite
 from assist.runtime.generator_process import GeneratorProcess
-from assist.settings import Settings
+from assist.settings import DECLARED, Settings
 from assist.store import PASSWORD_SECRET, FeedbackEvent
 from assist.team_log import TeamLog, agent_name
 from assist.types import Message
@@ -92,16 +93,33 @@ class Controller(QObject):
             # everything loaded so far lives as long as the app: keep it out of the cyclic
             # collector, whose full passes over it paused the event loop for tens of ms
             gc.freeze()
-            err = desk.engine.generator_error
-            if err:
-                self.model_name = "retrieval only"
-                self.state_changed.emit("error", f"drafts off: {err}")
-            else:
-                self.state_changed.emit("ready", "models ready")
+            self._drafts_changed(desk.engine, "models ready")
 
         self.engine_tasks.submit(work, on_result=loaded, on_error=self._fatal)
         self.writer.open()
         self._sync_timer.start()
+
+    def _drafts_changed(self, engine: Engine, ready: str) -> None:
+        """Say who writes the drafts now, and why not the one asked for, if so."""
+        if not self.generate:
+            return self.state_changed.emit("ready", ready)
+        self.model_name = engine.describe_drafts()
+        if engine.generator_error and not engine.drafts_enabled():
+            self.state_changed.emit("error", f"drafts off: {engine.generator_error}")
+        elif engine.remote_error:
+            self.state_changed.emit("ready", f"{ready}; {engine.remote_error}")
+        elif engine.generator_error:
+            self.state_changed.emit(
+                "ready", f"{ready}; no local fallback: {engine.generator_error}"
+            )
+        else:
+            self.state_changed.emit("ready", ready)
+
+    def _local_model(self) -> GeneratorProcess:
+        """The local model for a mode that now needs it (loaded on the engine worker)."""
+        gen = GeneratorProcess.load(threads=self.settings["runtime.threads"] or None)
+        gen.on_wait = self.engine_tasks.run_urgent
+        return gen
 
     def _fatal(self, e: BaseException) -> None:
         self.state_changed.emit("error", str(e))
@@ -195,13 +213,22 @@ class Controller(QObject):
         self.receive(Message(cid, "agent", text, datetime.now(UTC)))
 
     def use_settings(
-        self, settings: Settings, profile: CompanyProfile, store_password: str = ""
+        self,
+        settings: Settings,
+        profile: CompanyProfile,
+        store_password: str = "",
+        api_key: str = "",
     ) -> None:
         """New settings and company profile (saved in the settings dialog) for what comes next:
         sampling, suggestion count and the facts replies are filled from; a new team store
         (URL, agent name or password) is opened after what is queued for the old one."""
         team_changed = store_password or any(
             settings[n] != self.settings[n] for n in ("store.url", "agent.name")
+        )
+        remote_changed = api_key or any(
+            settings[s.name] != self.settings[s.name]
+            for s in DECLARED
+            if s.name.startswith("remote.") or s.name == "suggestions.generate"
         )
         self.settings = settings
         self.agent = agent_name(settings)
@@ -212,6 +239,8 @@ class Controller(QObject):
                 self.desk.engine.profile = profile
 
         self._engine(work, urgent=True)
+        if remote_changed:
+            self._reconfigure_remote(settings, api_key)
         if store_password:
             self.store_tasks.submit(
                 lambda c: secrets.set_secret(PASSWORD_SECRET, store_password),
@@ -220,12 +249,37 @@ class Controller(QObject):
         if team_changed:
             self.writer.reopen()
 
+    def _reconfigure_remote(self, settings: Settings, api_key: str) -> None:
+        """Save the new key, then switch drafting to the new server settings. Not urgent: it
+        waits for a draft in progress, which still uses the old client."""
+
+        def work(cancel: threading.Event) -> tuple[Engine | None, str]:
+            note = "drafting settings applied"
+            if api_key:
+                try:
+                    secrets.set_secret(API_KEY_SECRET, api_key)
+                except secrets.KeyringUnavailable as e:
+                    note = f"API key not saved: {e}"
+            if self.desk is None:
+                return None, note
+            self.desk.engine.configure_remote(settings, self._local_model)
+            return self.desk.engine, note
+
+        def done(result: tuple[Engine | None, str]) -> None:
+            engine, note = result
+            if engine is not None:
+                self._drafts_changed(engine, note)
+            else:
+                self.error.emit(note)
+
+        self._engine(work, on_result=done, on_error=lambda e: self.error.emit(str(e)))
+
     def rewrite(self, text: str, style: str) -> None:
         def work(cancel: threading.Event) -> Any:
             assert self.desk is not None
-            gen = self.desk.engine.generator
+            gen = self.desk.engine.generator or self.desk.engine.remote
             if gen is None:
-                raise RuntimeError("rewriting needs the local model, which is not loaded")
+                raise RuntimeError("rewriting needs a language model, and none is loaded")
             return rewrite(gen, text, style, self.desk.engine.profile, cancel)
 
         self._engine(

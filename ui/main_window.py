@@ -35,9 +35,10 @@ from assist.profile import CompanyProfile, ProfileError, example_profile, load_p
 from assist.rewrite import STYLES, Rewritten
 from assist.settings import Settings
 from assist.store import FeedbackEvent
-from assist.types import Suggestion
+from assist.types import Suggestion, SuggestionSource
 from ui import theme, ui_state
 from ui.assist_panel import CARDS, AssistPanel
+from ui.cards import draft_notice
 from ui.compact import CompactWindow
 from ui.controller import Controller
 from ui.conversation_list import ConversationList
@@ -60,6 +61,7 @@ class Shown:
     logged: set[int] = field(default_factory=set)  # card numbers recorded as shown
     draft_requested: bool = False
     draft_no: int = 0  # which draft for this message is streaming (regenerate makes more)
+    draft_source: SuggestionSource = "generated"  # who writes it: "remote" = the server
 
 
 class MainWindow(QMainWindow):
@@ -202,7 +204,10 @@ class MainWindow(QMainWindow):
                 )
         elif isinstance(e, GenerationStarted):
             shown.drafting, shown.draft = 2, ""
-            shown.draft_no += 1
+            shown.draft_no += 1  # a second start (the fallback) begins the card again
+            shown.draft_source = e.source
+            if e.fallback:
+                self.notify(e.fallback)
         elif isinstance(e, GenerationChunk):
             shown.draft += e.text
             if cid == self.conversations.current and shown.drafting:
@@ -212,7 +217,7 @@ class MainWindow(QMainWindow):
             if shown.drafting:
                 shown.cards[shown.drafting - 1] = e.suggestion
             shown.drafting = None
-            self.notify(f"draft: first token {e.first_token_ms:.0f} ms, {e.tokens_per_s:.0f} tok/s")
+            self.notify(draft_notice(e))
         elif isinstance(e, GenerationFailed):
             shown.drafting = None
             if not e.cancelled:
@@ -252,7 +257,7 @@ class MainWindow(QMainWindow):
             if shown is not None and n == shown.drafting:
                 owner = (cid, shown.index, shown.draft_no)
                 if not (card.streaming and card.stream_owner == owner):
-                    card.start_stream(owner)
+                    card.start_stream(owner, shown.draft_source)
                     card.append(shown.draft)
             elif shown is not None and n in shown.acted and s is None:
                 card.clear("rejected")
@@ -465,6 +470,7 @@ class MainWindow(QMainWindow):
             token.value if token else None,
             token.warning if token else "the ingestion API is not running",
             self,
+            run_task=self._background,
         )
         self.settings_dialog.saved.connect(self._settings_saved)
         self.settings_dialog.open()
@@ -477,8 +483,22 @@ class MainWindow(QMainWindow):
             self._transcript_due.start()  # the pages were cleared for the new colours
         dialog = self.settings_dialog
         password = getattr(dialog, "store_password", None)
-        self.controller.use_settings(settings, profile, password.text() if password else "")
+        typed_key = getattr(dialog, "typed_api_key", None)
+        key = typed_key() if typed_key is not None else ""
+        self.controller.use_settings(
+            settings, profile, password.text() if password else "", api_key=key
+        )
         self.notify("settings saved")
+
+    def _background(
+        self,
+        fn: Callable[[Any], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Run ``fn`` on the app's I/O worker (not the engine's: a slow server must not hold
+        up suggestions); the callbacks come back on the UI thread."""
+        self.controller.store_tasks.submit(fn, on_result=on_result, on_error=on_error)
 
     def flag_conversation(self) -> None:
         self.team.flag(self.conversations.current)

@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QGroupBox,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from assist.profile import CompanyProfile, save_profile
 from assist.settings import BY_NAME, DECLARED, Setting, Settings, SettingsError
+from ui.remote_settings import RemoteBox, RunTask
 from ui.settings_fields import (
     FieldEditor,
     help_label,
@@ -68,9 +70,12 @@ class SettingsDialog(QDialog):
         token: str | None = None,
         token_warning: str | None = None,
         parent: QWidget | None = None,
+        run_task: RunTask | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self._run_task = run_task  # the app's background worker (keyring probe, server test)
+        self.remote_box: RemoteBox | None = None
         self._settings, self._profile, self._token = settings, profile, token
         self._token_warning = token_warning or (NO_TOKEN if token is None else "")
         self._saved: tuple[Settings, CompanyProfile] | None = None
@@ -177,6 +182,13 @@ class SettingsDialog(QDialog):
             column.addWidget(self._token_box())
         if section == "store":
             column.addWidget(self._store_password_box())
+        if section == "remote":
+            self.remote_box = RemoteBox(self._checked_values, self._run_task)
+            self._chain += self.remote_box.widgets
+            column.addWidget(self.remote_box)
+            for name, editor in self.editors.items():
+                if name.startswith("remote.redact_") and isinstance(editor.input, QCheckBox):
+                    editor.input.toggled.connect(self.remote_box.update_redaction)
         column.addStretch(1)
         return page
 
@@ -250,15 +262,28 @@ class SettingsDialog(QDialog):
             editor.set_value(editor.setting.default)
         self.error_label.hide()
 
-    def _save(self) -> None:
-        self.error_label.hide()
+    def _checked_values(self, show_errors: bool = True) -> Settings | None:
+        """The fields' values, validated; None (and the error shown) if one is invalid."""
+        if show_errors:
+            self.error_label.hide()
         checked = Settings()
         for name, editor in self.editors.items():
             try:
                 checked.set(name, editor.value())
             except SettingsError as exc:
-                self._show_error(f"{editor.label}: {exc}", editor)
-                return
+                if show_errors:
+                    self._show_error(f"{editor.label}: {exc}", editor)
+                return None
+        return checked
+
+    def typed_api_key(self) -> str:
+        """The remote API key typed in this dialog ("" = unchanged); for the keyring."""
+        return self.remote_box.typed_key() if self.remote_box is not None else ""
+
+    def _save(self) -> None:
+        checked = self._checked_values()
+        if checked is None:
+            return
         # a value equal to its default is not pinned in the file, so a better default in a
         # later release reaches everyone who never changed that setting
         changed = {n: v for n, v in checked.as_dict().items() if v != BY_NAME[n].default}

@@ -41,15 +41,37 @@ LABEL_OVERRIDES: dict[str, str] = {
     "flags.unsure_turns": "Turns the model can't help with",
     "flags.wait_minutes": "Longest wait (minutes)",
     "flags.trend_window": "Falling-mood messages",
+    "remote.url": "Server URL",
+    "remote.model": "Model",
+    "remote.mode": "When to use it",
+    "remote.ca_file": "CA certificate file",
+    "remote.first_token_timeout": "First words within (s)",
+    "remote.stall_timeout": "Longest silence (s)",
+    "remote.deadline": "Whole draft within (s)",
+    "remote.connect_timeout": "Connect within (s)",
+    "remote.sampling_extras": "Send top_k and repetition_penalty",
+    "remote.redact_cards": "Hide card numbers",
+    "remote.redact_emails": "Hide e-mail addresses",
+    "remote.redact_phones": "Hide phone numbers",
+    "remote.redact_ibans": "Hide IBANs",
+    "remote.redact_addresses": "Hide street addresses",
+    "remote.redact_order_ids": "Hide order ids",
 }
 SECTION_TITLES: dict[str, str] = {
     "ui": "Interface",
     "ingest": "Ingestion API",
     "store": "Team store",
     "agent": "You",
+    "remote": "Remote server",
 }
-CHOICE_LABELS: dict[Any, str] = {"en": "English"}
+CHOICE_LABELS: dict[Any, str] = {
+    "en": "English",
+    "fallback": "Server first, local model if it fails",
+    "remote": "Server only",
+    "local": "Never (local model only)",
+}
 FOLDER_SETTINGS = frozenset({"library.folder"})  # these get a "Browse…" button
+FILE_SETTINGS = frozenset({"remote.ca_file"})  # and these one for a file
 
 UNBOUNDED = (0, 1_000_000)  # spin-box range for a number the declaration leaves open
 INT32_MAX = 2**31 - 1  # QSpinBox holds a C int
@@ -129,7 +151,7 @@ class FieldEditor:
         self.input.setAccessibleDescription(setting.doc)
         self.input.setToolTip(setting.doc)
         self.widget: QWidget = self.input
-        if setting.name in FOLDER_SETTINGS:
+        if setting.name in FOLDER_SETTINGS | FILE_SETTINGS:
             self.widget = self._with_browse_button()
         self.set_value(value)
 
@@ -183,8 +205,13 @@ class FieldEditor:
 
     def _choose_folder(self) -> None:
         assert isinstance(self.input, QLineEdit)
-        start = self.input.text()
-        chosen = QFileDialog.getExistingDirectory(self.widget, f"Choose the {self.label}", start)
+        start, title = self.input.text(), f"Choose the {self.label}"
+        if self.setting.name in FILE_SETTINGS:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self.widget, title, start, "Certificates (*.pem *.crt *.cer);;All files (*)"
+            )
+        else:
+            chosen = QFileDialog.getExistingDirectory(self.widget, title, start)
         if chosen:
             self.input.setText(chosen)
 

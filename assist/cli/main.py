@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import sys
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     # the app's generator runs in a spawned child process; in a frozen (packaged) build the
     # child re-enters here, and this hands it to multiprocessing instead of the CLI
     multiprocessing.freeze_support()
+    # commands report problems on stderr themselves; the app and `assist serve` also log to
+    # the profile's log file (assist.logs) — never Python's last-resort stderr echo
+    logging.getLogger().addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     try:
         return _command(args.command)(args)

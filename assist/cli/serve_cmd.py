@@ -26,6 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-queue", type=int, default=8, help="requests that may wait for the model (429 beyond)"
     )
     p.add_argument("--max-tokens", type=int, default=512, help="largest max_tokens allowed")
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the model runs: auto = CUDA when onnxruntime-genai-cuda sees a GPU, else CPU",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print("assist serve: error: --max-queue must be >= 0, --max-tokens >= 1", file=sys.stderr)
         return 2
 
+    from assist.artifacts import ModelError
     from assist.runtime.generator import Generator
     from assist.serve.api import create_app
     from assist.serve.server import ServeError, ServeServer, bind_address
@@ -63,7 +70,20 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logging()
     settings = Settings.load()
-    model = Generator.load(threads=settings["runtime.threads"] or None)
+    threads = settings["runtime.threads"] or None
+    device = args.device
+    if device == "auto":
+        import onnxruntime_genai as og
+
+        device = "cuda" if og.is_cuda_available() else "cpu"
+    try:
+        model = Generator.load(threads=threads, device=device)
+    except ModelError as e:
+        if args.device != "auto" or device == "cpu":
+            raise
+        print(f"assist serve: CUDA failed ({e}); using the CPU", file=sys.stderr)
+        device = "cpu"
+        model = Generator.load(threads=threads)
     worker = ModelWorker(model, max_queue=args.max_queue)
     from assist.runtime.generator import SamplingParams
 
@@ -78,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = ServeServer(app, args.host, args.port, has_keys)
         print(
-            f"assist serve: {MODEL_NAME} on {server.url}/v1 "
+            f"assist serve: {MODEL_NAME} ({device}) on {server.url}/v1 "
             f"({'API key required' if has_keys else 'no API key: loopback only'}); Ctrl+C stops",
             file=sys.stderr,
         )
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass  # uvicorn shuts down on Ctrl+C / SIGTERM, then re-raises the signal: that is clean
     except ServeError as e:
         print(f"assist serve: error: {e}", file=sys.stderr)
         return 2
