@@ -208,6 +208,16 @@ class Engine:
                 self.generator_error = None
             except ModelError as e:
                 self.generator_error = str(e)
+        self.probe_remote()
+
+    def probe_remote(self) -> None:
+        """Does the server answer (and with which model)? A note in ``remote_error`` if not;
+        not a verdict: every draft asks it again."""
+        if self.remote is not None:
+            try:
+                self.remote.probe()
+            except RemoteError as e:
+                self.remote_error = f"the server does not answer yet: {e.message}"
 
     def describe_drafts(self) -> str:
         """Who writes the drafts, for the status bar: "qwen2.5 on gpu-box + local fallback"."""
@@ -347,7 +357,9 @@ class Engine:
 
     def warm_up(self) -> None:
         """Prefill the generator's cache with the fixed start of every prompt (system rules and
-        shop profile), so the first suggestion after start-up only pays for its conversation."""
+        shop profile), so the first suggestion after start-up only pays for its conversation;
+        ask the server, if any, whether it answers (and which model it has)."""
+        self.probe_remote()
         if self.generator is None:
             return
         hello = Message("warm-up", "customer", "Hello")

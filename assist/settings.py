@@ -246,16 +246,15 @@ DECLARED: tuple[Setting, ...] = (
             f"remote.redact_{name}",
             bool,
             name != "order_ids",
-            f"Replace {what} with placeholders before text goes to the server (restored in "
-            "the reply).",
+            f"{what} go to the server as {placeholder}; the reply gets the real value back.",
         )
-        for name, what in (
-            ("cards", "card numbers"),
-            ("emails", "e-mail addresses"),
-            ("phones", "phone numbers"),
-            ("ibans", "IBANs"),
-            ("addresses", "street addresses"),
-            ("order_ids", "order ids"),
+        for name, what, placeholder in (
+            ("cards", "Card numbers", "[CARD_1]"),
+            ("emails", "E-mail addresses", "[EMAIL_1]"),
+            ("phones", "Phone numbers", "[PHONE_1]"),
+            ("ibans", "IBANs", "[IBAN_1]"),
+            ("addresses", "Street addresses", "[ADDRESS_1]"),
+            ("order_ids", "Order ids (the model often needs them)", "[ORDER_1]"),
         )
     ),
     Setting(

@@ -42,6 +42,9 @@ class RemoteBox(QGroupBox):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("unchanged")
         self.key_edit.setAccessibleName("Remote server API key")
+        key_label = QLabel("API key")
+        key_label.setBuddy(self.key_edit)
+        column.addWidget(key_label)
         column.addWidget(self.key_edit)
         column.addWidget(
             help_label(

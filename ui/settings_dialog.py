@@ -177,15 +177,17 @@ class SettingsDialog(QDialog):
                 label.setBuddy(editor.input)
                 label.setToolTip(setting.doc)
                 form.addRow(label, field)
+            if setting.name == "remote.mode":  # key and test right under where to connect
+                self.remote_box = RemoteBox(self._checked_values, self._run_task)
+                self._chain += self.remote_box.widgets
+                form.addRow(self.remote_box)
         column.addLayout(form)
         if section == "ingest":
             column.addWidget(self._token_box())
         if section == "store":
             column.addWidget(self._store_password_box())
-        if section == "remote":
-            self.remote_box = RemoteBox(self._checked_values, self._run_task)
-            self._chain += self.remote_box.widgets
-            column.addWidget(self.remote_box)
+        if self.remote_box is not None and section == "remote":
+            self.remote_box.update_redaction()
             for name, editor in self.editors.items():
                 if name.startswith("remote.redact_") and isinstance(editor.input, QCheckBox):
                     editor.input.toggled.connect(self.remote_box.update_redaction)

@@ -115,11 +115,12 @@ class RemoteClient:
     def _fail(self, kind: str, message: str) -> RemoteError:
         return RemoteError(kind, self._clean(message))
 
-    def models(self) -> tuple[list[str], float]:
-        """Model ids the server offers and the round-trip in ms ("Test connection")."""
+    def models(self, timeout: float | None = None) -> tuple[list[str], float]:
+        """Model ids the server offers and the round-trip in ms ("Test connection");
+        ``timeout`` caps every phase (a probe at start-up must not wait 30 s)."""
         start = time.monotonic()
         try:
-            resp = self._http.get(self._url("/models"))
+            resp = self._http.get(self._url("/models"), timeout=self.config.timeout(timeout))
             ms = (time.monotonic() - start) * 1000
             self._check_status(resp.status_code, resp.headers, resp.content)
             body = resp.json()

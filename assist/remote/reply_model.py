@@ -52,11 +52,11 @@ class RemoteReplyModel:
     def name(self) -> str:
         return self.client.config.model
 
-    def _model(self) -> str:
+    def _model(self, timeout: float | None = None) -> str:
         """The configured model, or the server's first one (looked up once)."""
         with self._model_lock:
             if not self.client.config.model:
-                ids, _ = self.client.models()
+                ids, _ = self.client.models(timeout)
                 if not ids:
                     raise RemoteError("protocol", "the server lists no models")
                 self.client.use_model(ids[0])
@@ -120,6 +120,14 @@ class RemoteReplyModel:
                 yield tail
         finally:
             chunks.close()
+
+    def probe(self, timeout: float = 3.0) -> float:
+        """Ask the server for its models (naming ours if none is set); the round trip in ms.
+        Raises RemoteError. For start-up: the status bar can then name the model."""
+        if not self.client.config.model:
+            self._model(timeout)
+        _, ms = self.client.models(timeout)
+        return ms
 
     def generate(self, messages: list[dict[str, str]], params: SamplingParams) -> str:
         return "".join(self.stream(messages, params))
