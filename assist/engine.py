@@ -12,26 +12,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from collections.abc import Generator as EventStream
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from assist import grounding, placeholders
+from assist import placeholders
 from assist.artifacts import ModelError
 from assist.conversation import Conversation
+from assist.drafting import DraftRequest, write_draft
 from assist.entities import extract_entities
 from assist.events import (
     AnalysisReady,
     Event,
-    GenerationChunk,
     GenerationDone,
     GenerationFailed,
-    GenerationStarted,
     SuggestionsReady,
 )
 from assist.profile import CompanyProfile, load_profile
-from assist.prompt import MAX_MACROS, ReplyFilter, build_reply_messages, whole_sentences
+from assist.prompt import MAX_MACROS, build_reply_messages
 from assist.remote.errors import RemoteError
 from assist.remote.reply_model import RemoteReplyModel
 from assist.remote.setup import open_remote
@@ -261,12 +259,10 @@ class Engine:
         cancel: threading.Event | None,
         seed: int | None = None,
     ) -> Iterator[Event]:
-        """The draft's events. With a server and the local model, a server that fails (or is
-        slow: the client's first-words and silence limits) is followed by a second
-        GenerationStarted from the local model, which the listeners take as "start over"."""
+        """The draft's events: the prompt from the conversation and the best macros, written
+        by the first model of the chain that manages (``assist.drafting``)."""
         last = conv.last_customer
         assert last is not None and last.analysis is not None
-        cid, idx = conv.conversation_id, last.index
         macros = [s.text for s in retrieved[:MAX_MACROS]]  # what the prompt shows
         messages = build_reply_messages(
             [t.message for t in conv.turns[: last.index + 1]],  # the prompt keeps the last few
@@ -277,83 +273,8 @@ class Engine:
         params = self.sampling()
         if seed is not None:
             params = replace(params, seed=seed)
-        chain = self._draft_models()
-        fallback: str | None = None
-        for n, (source, model) in enumerate(chain, start=1):
-            yield GenerationStarted(cid, idx, source, fallback)
-            start = time.perf_counter()
-            try:
-                streamed = yield from self._stream_reply(model, messages, params, cancel, cid, idx)
-            except RemoteError as e:
-                if e.kind == "cancelled":
-                    break
-                log.warning("remote draft failed: %s", e)
-                if n < len(chain):
-                    fallback = f"server failed ({e.message}); the local model answered"
-                    continue
-                yield GenerationFailed(cid, idx, f"remote draft failed: {e.message}")
-                return
-            except Exception as e:  # a broken model must not take the retrieval results down
-                yield GenerationFailed(cid, idx, f"generation failed: {e}")
-                return
-            break
-        if cancel is not None and cancel.is_set():
-            yield GenerationFailed(
-                cid, idx, "cancelled: a newer customer message arrived", cancelled=True
-            )
-            return
-        text, stopped, first = streamed
-        end = time.perf_counter()
-        sources = (
-            [t.message.text for t in conv.turns] + macros + list(self.profile.facts().values())
-        )
-        stats = model.last_stats
-        if not stopped and stats.generated_tokens >= params.max_tokens:
-            text = whole_sentences(text)  # cut off by max_tokens: drop the broken sentence
-        text = grounding.repair(text, sources)
-        filled = placeholders.fill(text, conv.slots, self.profile)
-        suggestion = Suggestion(
-            filled.text,
-            source,
-            None,
-            tuple(c for s in retrieved for c in s.citations),
-            unfilled=tuple(filled.unfilled),
-        )
-        first_ms = ((first or end) - start) * 1000
-        rate = (stats.generated_tokens - 1) / stats.decode_s if stats.decode_s > 0 else 0.0
-        redacted = sum(getattr(stats, "redacted", {}).values())
-        yield GenerationDone(cid, idx, suggestion, first_ms, rate, fallback, redacted)
-
-    def _stream_reply(
-        self,
-        model: ReplyModel,
-        messages: list[dict[str, str]],
-        params: SamplingParams,
-        cancel: threading.Event | None,
-        cid: str,
-        idx: int,
-    ) -> EventStream[Event, None, tuple[str, bool, float | None]]:
-        """Chunk events of one model's reply; returns (text, ended by itself, first chunk
-        time). Raises what the model raises."""
-        first = None
-        chunks: list[str] = []
-        reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
-        stream = model.stream(messages, params, cancel)
-        try:
-            for token_text in stream:
-                if first is None:
-                    first = time.perf_counter()
-                if chunk := reply.feed(token_text):
-                    chunks.append(chunk)
-                    yield GenerationChunk(cid, idx, chunk)
-                if reply.stopped:
-                    break
-        finally:
-            stream.close()  # stops decoding at once when the reply ended early
-        if not (cancel is not None and cancel.is_set()) and (tail := reply.finish()):
-            chunks.append(tail)
-            yield GenerationChunk(cid, idx, tail)
-        return "".join(chunks).strip(), reply.stopped, first
+        draft = DraftRequest(conv, last.index, messages, params, macros, retrieved, self.profile)
+        yield from write_draft(self._draft_models(), draft, cancel)
 
     def warm_up(self) -> None:
         """Prefill the generator's cache with the fixed start of every prompt (system rules and

@@ -1,0 +1,128 @@
+"""Writing one draft: stream it from the first model that manages, check it, fill it.
+
+Why apart from the engine: this is the part with the most ways to end (a model that breaks, a
+server that fails or goes silent, a cancel, a reply cut at ``max_tokens``) and its order of
+events is a contract with every listener: GenerationStarted, chunks, then GenerationDone or
+GenerationFailed. With a server and the local model, a server that fails (or is slow: the
+client's first-words and silence limits) is followed by a second GenerationStarted from the
+local model, which the listeners take as "start over"; the reason travels with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Generator as EventStream
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assist import grounding, placeholders
+from assist.conversation import Conversation
+from assist.events import (
+    Event,
+    GenerationChunk,
+    GenerationDone,
+    GenerationFailed,
+    GenerationStarted,
+)
+from assist.profile import CompanyProfile
+from assist.prompt import ReplyFilter, whole_sentences
+from assist.remote.errors import RemoteError
+from assist.runtime.generator import ReplyModel, SamplingParams
+from assist.types import Suggestion, SuggestionSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """What one draft is written from, and what its checks compare it with."""
+
+    conv: Conversation
+    message_index: int  # the customer message it answers
+    messages: list[dict[str, str]]  # the prompt
+    params: SamplingParams
+    macros: list[str]  # the macro texts the prompt shows (facts the draft may use)
+    retrieved: list[Suggestion]  # their citations go with the draft
+    profile: CompanyProfile
+
+
+def write_draft(
+    chain: list[tuple[SuggestionSource, ReplyModel]],
+    draft: DraftRequest,
+    cancel: threading.Event | None,
+) -> Iterator[Event]:
+    """The draft's events, trying the models of ``chain`` in order."""
+    cid, idx = draft.conv.conversation_id, draft.message_index
+    fallback: str | None = None
+    for n, (source, model) in enumerate(chain, start=1):
+        yield GenerationStarted(cid, idx, source, fallback)
+        start = time.perf_counter()
+        try:
+            streamed = yield from _stream_reply(model, draft, cancel)
+        except RemoteError as e:
+            if e.kind == "cancelled":
+                break
+            log.warning("remote draft failed: %s", e)
+            if n < len(chain):
+                fallback = f"server failed ({e.message}); the local model answered"
+                continue
+            yield GenerationFailed(cid, idx, f"remote draft failed: {e.message}")
+            return
+        except Exception as e:  # a broken model must not take the retrieval results down
+            yield GenerationFailed(cid, idx, f"generation failed: {e}")
+            return
+        break
+    if cancel is not None and cancel.is_set():
+        yield GenerationFailed(
+            cid, idx, "cancelled: a newer customer message arrived", cancelled=True
+        )
+        return
+    text, stopped, first = streamed
+    end = time.perf_counter()
+    facts = list(draft.profile.facts().values())
+    sources = [t.message.text for t in draft.conv.turns] + draft.macros + facts
+    stats = model.last_stats
+    if not stopped and stats.generated_tokens >= draft.params.max_tokens:
+        text = whole_sentences(text)  # cut off by max_tokens: drop the broken sentence
+    text = grounding.repair(text, sources)
+    filled = placeholders.fill(text, draft.conv.slots, draft.profile)
+    suggestion = Suggestion(
+        filled.text,
+        source,
+        None,
+        tuple(c for s in draft.retrieved for c in s.citations),
+        unfilled=tuple(filled.unfilled),
+    )
+    first_ms = ((first or end) - start) * 1000
+    rate = (stats.generated_tokens - 1) / stats.decode_s if stats.decode_s > 0 else 0.0
+    redacted = sum(getattr(stats, "redacted", {}).values())
+    yield GenerationDone(cid, idx, suggestion, first_ms, rate, fallback, redacted)
+
+
+def _stream_reply(
+    model: ReplyModel, draft: DraftRequest, cancel: threading.Event | None
+) -> EventStream[Event, None, tuple[str, bool, float | None]]:
+    """Chunk events of one model's reply; returns (text, ended by itself, first chunk
+    time). Raises what the model raises."""
+    cid, idx = draft.conv.conversation_id, draft.message_index
+    first = None
+    chunks: list[str] = []
+    reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
+    stream = model.stream(draft.messages, draft.params, cancel)
+    try:
+        for token_text in stream:
+            if first is None:
+                first = time.perf_counter()
+            if chunk := reply.feed(token_text):
+                chunks.append(chunk)
+                yield GenerationChunk(cid, idx, chunk)
+            if reply.stopped:
+                break
+    finally:
+        stream.close()  # stops decoding at once when the reply ended early
+    if not (cancel is not None and cancel.is_set()) and (tail := reply.finish()):
+        chunks.append(tail)
+        yield GenerationChunk(cid, idx, tail)
+    return "".join(chunks).strip(), reply.stopped, first
