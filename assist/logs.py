@@ -60,9 +60,12 @@ def setup_logging(level: int = logging.INFO) -> Path:
     """Send the root logger to the rotating log file (once per process); returns its path."""
     path = log_path()
     root = logging.getLogger()
-    for handler in root.handlers:
+    for handler in list(root.handlers):
         if getattr(handler, "assist_log", False):
-            return path
+            if Path(getattr(handler, "baseFilename", "")) == path:
+                return path
+            root.removeHandler(handler)  # the profile moved (ASSIST_HOME changed)
+            handler.close()
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
@@ -73,4 +76,5 @@ def setup_logging(level: int = logging.INFO) -> Path:
     root.addHandler(handler)
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise
     return path
