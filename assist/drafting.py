@@ -6,6 +6,11 @@ events is a contract with every listener: GenerationStarted, chunks, then Genera
 GenerationFailed. With a server and the local model, a server that fails (or is slow: the
 client's first-words and silence limits) is followed by a second GenerationStarted from the
 local model, which the listeners take as "start over"; the reason travels with it.
+
+The chunks are the raw reply; the final text is checked (``assist.grounding`` for invented
+facts, then ``assist.safety`` for promises no macro makes, obeyed customer instructions and
+abuse), so GenerationDone's text replaces them, and a draft the checks withhold ends in
+GenerationFailed with the reason ("draft withheld: ...").
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Generator as EventStream
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assist import grounding, placeholders
+from assist import grounding, placeholders, safety
 from assist.conversation import Conversation
 from assist.events import (
     Event,
@@ -27,7 +32,7 @@ from assist.events import (
     GenerationStarted,
 )
 from assist.profile import CompanyProfile
-from assist.prompt import ReplyFilter, whole_sentences
+from assist.prompt import SYSTEM_PROMPT, ReplyFilter, whole_sentences
 from assist.remote.errors import RemoteError
 from assist.runtime.generator import ReplyModel, SamplingParams
 from assist.types import Suggestion, SuggestionSource
@@ -87,7 +92,17 @@ def write_draft(
     if not stopped and stats.generated_tokens >= draft.params.max_tokens:
         text = whole_sentences(text)  # cut off by max_tokens: drop the broken sentence
     text = grounding.repair(text, sources)
-    filled = placeholders.fill(text, draft.conv.slots, draft.profile)
+    # promises, obeyed instructions, abuse: only the company's own texts may promise
+    allowed = [*draft.macros, *(s.text for s in draft.retrieved), *facts]
+    turns = draft.conv.turns[: idx + 1]
+    customer = [t.message.text for t in turns if t.message.role == "customer"]
+    checked = safety.check(text, allowed, customer, SYSTEM_PROMPT)
+    if checked.findings:
+        log.info("draft %s/%s %s", cid, idx, checked.note())
+    if checked.withheld is not None:
+        yield GenerationFailed(cid, idx, checked.withheld)
+        return
+    filled = placeholders.fill(checked.text, draft.conv.slots, draft.profile)
     suggestion = Suggestion(
         filled.text,
         source,

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from assist import placeholders
+from assist import language, placeholders
 from assist.artifacts import ModelError
 from assist.conversation import Conversation
 from assist.drafting import DraftRequest, write_draft
@@ -117,15 +117,19 @@ class Engine:
         return self.analyze_batch([text])[0]
 
     def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
+        """Analyse customer messages. A message confidently not in English (``assist.language``)
+        gets intent "other" with reason ``language:<code>``: the intent model is English-only."""
         floor = self.settings["intent.min_confidence"]
         out = []
         for text, ta in zip(texts, self.text_models.analyze(texts), strict=True):
             intent = ta.intent
-            if floor and intent.label != "other" and intent.confidence < floor:
+            lang = language.detect(text)
+            if lang.code != "en":
+                intent = replace(intent, label="other", reason=f"language:{lang.code}")
+            elif floor and intent.label != "other" and intent.confidence < floor:
                 intent = replace(intent, label="other", reason="low_confidence")
-            out.append(
-                Analysis(text, intent, ta.sentiment, tuple(extract_entities(text)), ta.embedding)
-            )
+            entities = tuple(extract_entities(text))
+            out.append(Analysis(text, intent, ta.sentiment, entities, ta.embedding, lang.code))
         return out
 
     def conversation(self, conversation_id: str) -> Conversation:

@@ -100,14 +100,21 @@ class Analysis:
     sentiment: SentimentResult
     entities: tuple[Entity, ...]
     embedding: np.ndarray = field(repr=False, compare=False)
+    # the customer's language (ISO 639-1, ``assist.language``); "en" unless the evidence is
+    # strong. Not English: the intent is "other" (reason "language:<code>") and the sentiment
+    # (an English model) is not to be trusted
+    language: str = "en"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "text": self.text,
             "intent": self.intent.to_json(),
             "sentiment": self.sentiment.to_json(),
             "entities": [e.to_json() for e in self.entities],
         }
+        if self.language != "en":  # like the intent's "reason": only when it says something
+            out["language"] = self.language
+        return out
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Three sections: the text models (intent on unseen phrasings, out-of-scope -> other, sentiment
 macro-recall), entity extraction against Bitext's span annotations, and grounding: generated
 drafts checked for numbers, URLs, emails or phones found in no source (raw and after repair).
+``assist eval replies`` scores the reply suggestions themselves (``assist.eval_replies``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import csv
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from assist.datasets import intent_split
@@ -58,6 +60,8 @@ def evaluate_grounding(engine: Engine, samples: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "eval_what", None) == "replies":
+        return run_replies(args)
     engine = Engine.load(generate=args.grounding_samples > 0)
     report: dict[str, Any] = {"text_models": evaluate_text_models(engine.text_models)}
     with open(data_dir() / "bitext" / "pairs.csv", encoding="utf-8", newline="") as f:
@@ -82,3 +86,32 @@ def print_report(report: dict[str, Any], prefix: str = "") -> None:
             print(f"{prefix}{key}: {json.dumps(value)[:300]}")
         else:
             print(f"{prefix}{key}: {value}")
+
+
+def run_replies(args: argparse.Namespace) -> int:
+    """`assist eval replies`: the table on stdout, the whole report in ``--json FILE``."""
+    from assist.eval_replies import evaluate_replies, format_table
+
+    if args.n < 1 or args.train_per_intent < 1:
+        print(
+            "assist eval replies: error: --n and --train-per-intent must be >= 1", file=sys.stderr
+        )
+        return 2
+    baseline = Path(args.baseline_model) if args.baseline_model else None
+    if baseline is not None and not (baseline / "genai_config.json").is_file():
+        print(
+            f"assist eval replies: error: {baseline} is no onnxruntime-genai model folder "
+            "(no genai_config.json)",
+            file=sys.stderr,
+        )
+        return 2
+    engine = Engine.load()
+    if engine.generator_error:
+        print(f"assist eval replies: no drafts: {engine.generator_error}", file=sys.stderr)
+    report = evaluate_replies(engine, args.n, args.seed, baseline, args.train_per_intent)
+    print(format_table(report))
+    if args.json_file:
+        with open(args.json_file, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    return 0

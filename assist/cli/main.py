@@ -82,6 +82,13 @@ def _add_store(sub: argparse._SubParsersAction) -> None:
     add_arguments(p)
 
 
+def _add_feedback(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("feedback", help="the agents' feedback on suggestions: export as JSONL")
+    from assist.cli.feedback_cmd import add_arguments
+
+    add_arguments(p)
+
+
 def _add_models(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="build, list or verify the model artifacts")
     msub = p.add_subparsers(dest="models_cmd", required=True)
@@ -101,6 +108,25 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         default=24,
         help="generated suggestions to check for invented facts (0 = skip)",
     )
+    # `assist eval` alone keeps its old meaning; `assist eval replies` scores the drafts
+    esub = p.add_subparsers(
+        dest="eval_what", metavar="{replies}", help="replies: score the reply suggestions"
+    )
+    r = esub.add_parser("replies", help="score the reply suggestions against Bitext's replies")
+    r.add_argument("--n", type=int, default=150, help="dev rows to score (default 150)")
+    r.add_argument("--seed", type=int, default=0, help="sampling seed of the drafts")
+    r.add_argument(
+        "--baseline-model",
+        metavar="DIR",
+        help="also score drafts from this onnxruntime-genai folder (with genai_config.json)",
+    )
+    r.add_argument(
+        "--train-per-intent",
+        type=int,
+        default=30,
+        help="train rows per intent for the intent centroids and nearest-train replies",
+    )
+    r.add_argument("--json", dest="json_file", metavar="FILE", help="also write the report here")
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
@@ -123,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_models,
         _add_eval,
         _add_store,
+        _add_feedback,
         _add_serve,
         _add_remote,
     ):
@@ -146,6 +173,8 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from assist.cli.models_cmd import run
     elif name == "store":
         from assist.cli.store_cmd import run
+    elif name == "feedback":
+        from assist.cli.feedback_cmd import run
     elif name == "serve":
         from assist.cli.serve_cmd import run
     elif name == "remote":
