@@ -31,6 +31,7 @@ from assist.events import (
     GenerationFailed,
     GenerationStarted,
 )
+from assist.language import language_name
 from assist.profile import CompanyProfile
 from assist.prompt import SYSTEM_PROMPT, ReplyFilter, whole_sentences
 from assist.remote.errors import RemoteError
@@ -51,6 +52,17 @@ class DraftRequest:
     macros: list[str]  # the macro texts the prompt shows (facts the draft may use)
     retrieved: list[Suggestion]  # their citations go with the draft
     profile: CompanyProfile
+    language: str = "en"  # the customer's (``assist.language``): a server is asked to use it
+
+    def messages_for(self, source: SuggestionSource) -> list[dict[str, str]]:
+        """The prompt for one model: a server (a bigger, multilingual model) is asked to reply
+        in the customer's language; the local model is English-only, so it is not."""
+        if source != "remote" or self.language == "en":
+            return self.messages
+        name = language_name(self.language)
+        system = dict(self.messages[0])
+        system["content"] += f" The customer writes in {name}: reply in {name}."
+        return [system, *self.messages[1:]]
 
 
 def write_draft(
@@ -65,7 +77,7 @@ def write_draft(
         yield GenerationStarted(cid, idx, source, fallback)
         start = time.perf_counter()
         try:
-            streamed = yield from _stream_reply(model, draft, cancel)
+            streamed = yield from _stream_reply(model, draft, cancel, source)
         except RemoteError as e:
             if e.kind == "cancelled":
                 break
@@ -117,7 +129,10 @@ def write_draft(
 
 
 def _stream_reply(
-    model: ReplyModel, draft: DraftRequest, cancel: threading.Event | None
+    model: ReplyModel,
+    draft: DraftRequest,
+    cancel: threading.Event | None,
+    source: SuggestionSource,
 ) -> EventStream[Event, None, tuple[str, bool, float | None]]:
     """Chunk events of one model's reply; returns (text, ended by itself, first chunk
     time). Raises what the model raises."""
@@ -125,7 +140,7 @@ def _stream_reply(
     first = None
     chunks: list[str] = []
     reply = ReplyFilter()  # drops what is not the agent's reply (echoed prompt structure)
-    stream = model.stream(draft.messages, draft.params, cancel)
+    stream = model.stream(draft.messages_for(source), draft.params, cancel)
     try:
         for token_text in stream:
             if first is None:

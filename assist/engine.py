@@ -277,7 +277,16 @@ class Engine:
         params = self.sampling()
         if seed is not None:
             params = replace(params, seed=seed)
-        draft = DraftRequest(conv, last.index, messages, params, macros, retrieved, self.profile)
+        draft = DraftRequest(
+            conv,
+            last.index,
+            messages,
+            params,
+            macros,
+            retrieved,
+            self.profile,
+            last.analysis.language,
+        )
         yield from write_draft(self._draft_models(), draft, cancel)
 
     def warm_up(self) -> None:
@@ -285,6 +294,7 @@ class Engine:
         shop profile), so the first suggestion after start-up only pays for its conversation;
         ask the server, if any, whether it answers (and which model it has)."""
         self.probe_remote()
+        language.detect("Bonjour, où est ma commande ?")  # loads the language model now
         if self.generator is None:
             return
         hello = Message("warm-up", "customer", "Hello")

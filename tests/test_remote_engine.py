@@ -225,3 +225,21 @@ def test_the_same_seed_gives_the_same_draft_from_assist_serve_as_locally(
         served.close()
     assert local.source == "generated" and remote.source == "remote"
     assert remote.text == local.text and local.text
+
+
+def test_a_server_is_asked_to_reply_in_the_customers_language(
+    remote_off: Engine, faults: FaultServer
+) -> None:
+    faults.reply_text = "Guten Tag! Ihre Bestellung ist unterwegs."
+    use_remote(remote_off, f"http://127.0.0.1:{faults.server_address[1]}/echo")
+    text = "Hallo, wo bleibt meine Bestellung? Ich warte schon seit einer Woche darauf."
+    events = draft(remote_off, text, "german")
+    [done] = of(events, GenerationDone)
+    assert done.suggestion.source == "remote"
+    system = faults.bodies("echo")[-1]["messages"][0]["content"]
+    assert "reply in German" in str(system)
+    conv = remote_off.conversation("german")
+    last = conv.last_customer
+    assert last is not None and last.analysis is not None
+    assert last.analysis.intent.label == "other"
+    assert last.analysis.intent.reason == "language:de"
