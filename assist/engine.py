@@ -36,11 +36,29 @@ from assist.remote.setup import open_remote
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, ReplyModel, SamplingParams
 from assist.runtime.generator_process import GeneratorProcess
+from assist.runtime.installed import selected_user_model
 from assist.runtime.text_models import TextModels
 from assist.settings import Settings
 from assist.types import Analysis, Message, Suggestion, SuggestionSource
 
 log = logging.getLogger(__name__)
+
+
+def load_local_model(
+    settings: Settings, in_process: bool = False, models_root: Path | None = None
+) -> ReplyModel:
+    """The local reply model the settings name (``llm.model``: "" = the bundled one, else a
+    folder from ``assist models export --hf``), in a child process (``in_process=False``, the
+    app) or here. Raises ModelError naming what is wrong."""
+    threads = settings["runtime.threads"] or None
+    user_llm = selected_user_model(settings["llm.model"], models_root)
+    if not in_process:
+        if user_llm is None:
+            return GeneratorProcess.load(models_root, threads=threads)
+        return GeneratorProcess(user_llm, threads)
+    if user_llm is None:
+        return Generator.load(models_root, threads=threads)
+    return Generator(user_llm, threads=threads)
 
 
 class Engine:
@@ -98,10 +116,7 @@ class Engine:
         remote = open_remote(settings, remote_url, remote_model, public=public) if drafts else None
         if drafts and (remote is None or remote.mode != "remote"):
             try:
-                if generator_process:
-                    generator = GeneratorProcess.load(models_root, threads=threads)
-                else:
-                    generator = Generator.load(models_root, threads=threads)
+                generator = load_local_model(settings, not generator_process, models_root)
             except ModelError as e:  # a broken LLM must not take analysis and macros down
                 generator_error = str(e)
         engine = cls(text_models, library, generator, profile, settings)

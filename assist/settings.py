@@ -258,6 +258,13 @@ DECLARED: tuple[Setting, ...] = (
         )
     ),
     Setting(
+        "llm.model",
+        str,
+        "",
+        "Which installed local model writes the drafts (empty = the bundled one); "
+        "`assist models list` shows them, `assist models export --hf DIR` adds one.",
+    ),
+    Setting(
         "library.folder",
         str,
         "",

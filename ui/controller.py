@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from assist import secrets
 from assist.desk import ConversationSnapshot, Desk
-from assist.engine import Engine
+from assist.engine import Engine, load_local_model
 from assist.events import GenerationDone, GenerationFailed, GenerationStarted, SuggestionsReady
 from assist.ingest import IngestHub
 from assist.profile import CompanyProfile
@@ -117,7 +117,8 @@ class Controller(QObject):
 
     def _local_model(self) -> GeneratorProcess:
         """The local model for a mode that now needs it (loaded on the engine worker)."""
-        gen = GeneratorProcess.load(threads=self.settings["runtime.threads"] or None)
+        gen = load_local_model(self.settings)
+        assert isinstance(gen, GeneratorProcess)
         gen.on_wait = self.engine_tasks.run_urgent
         return gen
 

@@ -63,6 +63,7 @@ SECTION_TITLES: dict[str, str] = {
     "store": "Team store",
     "agent": "You",
     "remote": "Remote server",
+    "llm": "Language model",
 }
 CHOICE_LABELS: dict[Any, str] = {
     "en": "English",
