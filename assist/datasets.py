@@ -152,42 +152,6 @@ def _bitext(root: Path) -> tuple[tuple[Example, IntentSplit], ...]:
     )
 
 
-@dataclass(frozen=True)
-class ReplyExample:
-    """A customer message, its intent, the agent's reply and the row's annotated entity."""
-
-    message: str
-    intent: str
-    reply: str
-    entity_type: str = ""
-    entity_value: str = ""
-
-
-@cache
-def _bitext_replies(root: Path) -> tuple[tuple[ReplyExample, IntentSplit], ...]:
-    with open(root / "bitext" / "pairs.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return tuple(
-        (
-            ReplyExample(
-                r["instruction"], r["intent"], r["response"], r["entity_type"], r["entity_value"]
-            ),
-            _intent_split_of(
-                phrasing_key(
-                    r["instruction"], r["entity_value"], r["start_offset"], r["end_offset"]
-                )
-            ),
-        )
-        for r in rows
-    )
-
-
-def reply_split(split: IntentSplit, root: Path | None = None) -> list[ReplyExample]:
-    """Bitext (message, reply) pairs of one split: the same rows as ``intent_split``, so the
-    reply model's dev rows are phrasings the intent head never saw either."""
-    return [ex for ex, s in _bitext_replies(root or data_dir()) if s == split]
-
-
 def intent_labels(root: Path | None = None) -> list[str]:
     """Bitext's 27 intents, sorted, then ``other``: the label set of the intent head."""
     return sorted({ex.label for ex, _ in _bitext(root or data_dir())}) + [OTHER]

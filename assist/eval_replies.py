@@ -27,11 +27,11 @@ import numpy as np
 from rapidfuzz.distance import LCSseq
 
 from assist import placeholders
-from assist.datasets import ReplyExample, reply_split
 from assist.engine import Engine
 from assist.events import GenerationChunk, GenerationDone, GenerationFailed, GenerationStarted
 from assist.grounding import find_invented
 from assist.prompt import MAX_MACROS
+from assist.reply_data import ReplyExample, reply_split
 from assist.types import Message
 
 _TOKEN_RE = re.compile(r"\{\{[^{}]*\}\}|[a-z0-9]+")

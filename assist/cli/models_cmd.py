@@ -138,5 +138,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.models_cmd == "retrain":
+        from assist.cli.retrain_cmd import run as retrain
+
+        return retrain(args)
     commands = {"build": _build, "list": _list, "verify": _verify, "export": _export}
     return commands[args.models_cmd](args)
