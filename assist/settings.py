@@ -82,8 +82,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "generation.max_tokens",
         int,
-        96,
-        "Longest generated suggestion, in tokens (a chat reply is 2-4 sentences).",
+        160,
+        "Longest generated suggestion, in tokens (the fine-tuned replies run to ~150 with steps).",
         minimum=8,
         maximum=1024,
     ),
