@@ -39,5 +39,21 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.core._keyring_backend = previous
 
 
+@pytest.fixture
+def app_log() -> Iterator[Path]:
+    """The profile's log file, as the app and `assist serve` set it up; the handler comes off
+    the root logger afterwards."""
+    import logging
+
+    from assist.logs import setup_logging
+
+    path = setup_logging()
+    yield path
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "assist_log", False)]:
+        handler.close()
+        root.removeHandler(handler)
+
+
 # Qt widgets are tested without a display (pytest-qt reads this before creating the QApplication)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -11,6 +11,8 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 TEXT = "Héllo wörld — ünïcode ✓ done"
 MODELS_FAIL_TOO = frozenset({"e500", "e429", "e401", "html", "badsse", "badjson"})
@@ -176,3 +178,15 @@ class FaultServer(socketserver.ThreadingTCPServer):
     def bodies(self, case: str) -> list[dict[str, object]]:
         """The JSON bodies of the chat requests a case received."""
         return [json.loads(b) for c, m, _, _, b in self.requests if c == case and m == "POST"]
+
+
+@contextmanager
+def running(server: FaultServer | None = None) -> Iterator[FaultServer]:
+    """``server`` (a new FaultServer by default) serving on its own thread until the end."""
+    srv = server or FaultServer()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -7,14 +7,13 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from assist.cli.main import main
 from assist.remote.setup import API_KEY_SECRET
-from tests.fault_server import FaultServer
+from tests.fault_server import FaultServer, running
 from tests.keyring_memory import MemoryKeyring
 from tests.test_cli import assist, jsonl
 
@@ -24,11 +23,8 @@ CHAT = jsonl(("customer", "Hi, my parcel is late. Mail me at kim@example.net ple
 
 @pytest.fixture(scope="module")
 def faults() -> Iterator[FaultServer]:
-    srv = FaultServer()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running() as srv:
+        yield srv
 
 
 def base(srv: FaultServer, case: str) -> str:

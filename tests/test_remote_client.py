@@ -18,19 +18,15 @@ from assist.remote.breaker import CircuitBreaker
 from assist.remote.client import RemoteClient, RemoteConfig
 from assist.remote.errors import RemoteError
 from assist.remote.sse import SSEDecoder
-from tests.fault_server import TEXT, FaultServer
+from tests.fault_server import TEXT, FaultServer, running
 
 KEY = "sk-test-SECRET-1234"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FaultServer]:
-    srv = FaultServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running() as srv:
+        yield srv
 
 
 def client(

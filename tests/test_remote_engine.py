@@ -35,7 +35,7 @@ from assist.serve.server import ServeServer
 from assist.serve.worker import ModelWorker
 from assist.settings import Settings
 from assist.types import Message
-from tests.fault_server import FaultServer
+from tests.fault_server import FaultServer, running
 
 KEY = "sk-remote-TEST-98765"
 PII_TEXT = (
@@ -54,12 +54,8 @@ def engine() -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def faults() -> Iterator[FaultServer]:
-    srv = FaultServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running() as srv:
+        yield srv
 
 
 def use_remote(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import trustme
 
 from assist.remote.client import RemoteClient, RemoteConfig
 from assist.remote.errors import RemoteError
-from tests.fault_server import TEXT, FaultServer
+from tests.fault_server import TEXT, FaultServer, running
 
 
 class TLSFaultServer(FaultServer):
@@ -41,11 +40,8 @@ def ca() -> trustme.CA:
 def server(ca: trustme.CA) -> Iterator[TLSFaultServer]:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    srv = TLSFaultServer(ctx)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with running(TLSFaultServer(ctx)) as srv:
+        yield srv
 
 
 def url(srv: FaultServer, case: str) -> str:

@@ -7,7 +7,6 @@ the key. And the Settings page itself: Test connection, the keyring notice, reda
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +18,12 @@ from keyring.backends import fail
 
 from assist import secrets
 from assist.events import GenerationFailed
-from assist.logs import log_path, setup_logging
+from assist.logs import log_path
 from assist.profile import load_profile
 from assist.remote.setup import API_KEY_SECRET
 from assist.settings import Settings
 from assist.types import Message
-from tests.fault_server import FaultServer
+from tests.fault_server import FaultServer, running
 from tests.keyring_memory import MemoryKeyring
 from ui.controller import Controller
 from ui.main_window import MainWindow
@@ -37,22 +36,8 @@ KEY = "sk-live-UI-TEST-5566778899"
 
 @pytest.fixture(scope="module")
 def faults() -> Iterator[FaultServer]:
-    srv = FaultServer()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture
-def log_file() -> Iterator[Path]:
-    """The app's log file for this test (the handler comes off the root logger after)."""
-    path = setup_logging()
-    yield path
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "assist_log", False)]:
-        handler.close()
-        root.removeHandler(handler)
+    with running() as srv:
+        yield srv
 
 
 def remote_settings(faults: FaultServer, case: str) -> Settings:
@@ -65,7 +50,7 @@ def test_a_remote_session_keeps_the_key_in_the_keyring_only(
     faults: FaultServer,
     memory_keyring: MemoryKeyring,
     isolated_profile: Path,
-    log_file: Path,
+    app_log: Path,
 ) -> None:
     faults.reply_text = "Thanks! We will write to [EMAIL_1] within a day."
     controller = Controller(remote_settings(faults, "echo"), generate=True)
@@ -120,7 +105,7 @@ def test_a_remote_session_keeps_the_key_in_the_keyring_only(
         handler.flush()
     assert "remote draft failed" in log_path().read_text(encoding="utf-8")
     files = [p for p in isolated_profile.rglob("*") if p.is_file()]
-    assert log_file in files and any(p.name == "settings.toml" for p in files)
+    assert app_log in files and any(p.name == "settings.toml" for p in files)
     for path in files:
         assert KEY.encode() not in path.read_bytes(), f"the API key leaked into {path}"
 
