@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assist import grounding
 from assist.profile import CompanyProfile
 from assist.runtime.generator import ReplyModel, SamplingParams
 
+RETRY_SEED = 7
 STYLES = {
     "friendlier": "warmer and friendlier",
     "formal": "more formal and polite",
@@ -53,11 +54,17 @@ def rewrite(
     """Stream the rewritten text as it is decoded, then one ``Rewritten`` with the checked
     whole, which replaces what was streamed."""
     params = SamplingParams(temperature=0, max_tokens=min(160, 24 + len(text) // 2))
-    chunks: list[str] = []
-    for chunk in generator.stream(rewrite_messages(text, style), params, cancel):
-        chunks.append(chunk)
-        yield chunk
-    if cancel is not None and cancel.is_set():
-        return
-    result = "".join(chunks).strip().strip('"').strip()
+    result = ""
+    # Greedy first; a copy of the input is no rewrite (the fine-tuned reply model, asked for
+    # "shorter", tends to repeat the text as it is), so then one sampled try, seed fixed.
+    for attempt in (params, replace(params, temperature=0.7, seed=RETRY_SEED)):
+        chunks: list[str] = []
+        for chunk in generator.stream(rewrite_messages(text, style), attempt, cancel):
+            chunks.append(chunk)
+            yield chunk
+        if cancel is not None and cancel.is_set():
+            return
+        result = "".join(chunks).strip().strip('"').strip()
+        if " ".join(result.split()) != " ".join(text.split()):
+            break
     yield Rewritten(grounding.repair(result, [text, *profile.facts().values()]))
