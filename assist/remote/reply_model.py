@@ -52,15 +52,19 @@ class RemoteReplyModel:
     def name(self) -> str:
         return self.client.config.model
 
-    def _model(self, timeout: float | None = None) -> str:
-        """The configured model, or the server's first one (looked up once)."""
+    def _adopt(self, ids: list[str]) -> None:
+        """Use the server's first model when none is configured."""
         with self._model_lock:
             if not self.client.config.model:
-                ids, _ = self.client.models(timeout)
                 if not ids:
                     raise RemoteError("protocol", "the server lists no models")
                 self.client.use_model(ids[0])
-            return self.client.config.model
+
+    def _model(self) -> str:
+        """The configured model, or the server's first one (looked up once)."""
+        if not self.client.config.model:
+            self._adopt(self.client.models()[0])
+        return self.client.config.model
 
     def stream(
         self,
@@ -69,14 +73,6 @@ class RemoteReplyModel:
         cancel: threading.Event | None = None,
     ) -> TokenStream[str, None, None]:
         """Restored text chunks; raises ``RemoteError`` (possibly after some chunks)."""
-        return self._run(messages, params, cancel)
-
-    def _run(
-        self,
-        messages: list[dict[str, str]],
-        params: SamplingParams,
-        cancel: threading.Event | None,
-    ) -> TokenStream[str, None, None]:
         stats = self.last_stats = RemoteStats()
         started = time.perf_counter()
         redactor = Redactor(self.policy) if self.redact else None
@@ -124,9 +120,8 @@ class RemoteReplyModel:
     def probe(self, timeout: float = 3.0) -> float:
         """Ask the server for its models (naming ours if none is set); the round trip in ms.
         Raises RemoteError. For start-up: the status bar can then name the model."""
-        if not self.client.config.model:
-            self._model(timeout)
-        _, ms = self.client.models(timeout)
+        ids, ms = self.client.models(timeout)
+        self._adopt(ids)
         return ms
 
     def generate(self, messages: list[dict[str, str]], params: SamplingParams) -> str:
