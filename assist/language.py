@@ -38,6 +38,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from assist.language_tables import LATIN, NAMES, RANGES, SCRIPTS
+
 __all__ = ["ENGLISH", "Language", "detect", "language_name"]
 
 MIN_SCRIPT_LETTERS = 2  # letters in a non-Latin script that decide on their own
@@ -46,194 +48,6 @@ MAX_ENGLISH_PROB = 0.005  # English messages never fell below 0.007 with 12+ let
 MIN_LATIN_PROB = 0.5  # the winner among the common Latin-script languages
 MIN_SHARED_SCRIPT_PROB = 0.6  # below this, a shared script's most common language
 
-# the common Latin-script languages a customer of a web shop may write in
-LATIN = (
-    "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "pt",
-    "nl",
-    "pl",
-    "tr",
-    "sv",
-    "da",
-    "no",
-    "fi",
-    "cs",
-    "sk",
-    "hu",
-    "ro",
-    "hr",
-    "sl",
-    "sr",
-    "bs",
-    "lt",
-    "lv",
-    "et",
-    "id",
-    "ms",
-    "tl",
-    "vi",
-    "sw",
-    "af",
-    "ca",
-    "eu",
-    "gl",
-    "ga",
-    "cy",
-    "is",
-    "sq",
-)
-
-NAMES = {
-    "af": "Afrikaans",
-    "am": "Amharic",
-    "ar": "Arabic",
-    "be": "Belarusian",
-    "bg": "Bulgarian",
-    "bn": "Bengali",
-    "bs": "Bosnian",
-    "ca": "Catalan",
-    "cs": "Czech",
-    "cy": "Welsh",
-    "da": "Danish",
-    "de": "German",
-    "el": "Greek",
-    "en": "English",
-    "es": "Spanish",
-    "et": "Estonian",
-    "eu": "Basque",
-    "fa": "Persian",
-    "fi": "Finnish",
-    "fr": "French",
-    "ga": "Irish",
-    "gl": "Galician",
-    "gu": "Gujarati",
-    "he": "Hebrew",
-    "hi": "Hindi",
-    "hr": "Croatian",
-    "hu": "Hungarian",
-    "hy": "Armenian",
-    "id": "Indonesian",
-    "is": "Icelandic",
-    "it": "Italian",
-    "ja": "Japanese",
-    "ka": "Georgian",
-    "kk": "Kazakh",
-    "km": "Khmer",
-    "kn": "Kannada",
-    "ko": "Korean",
-    "ky": "Kyrgyz",
-    "lo": "Lao",
-    "lt": "Lithuanian",
-    "lv": "Latvian",
-    "mk": "Macedonian",
-    "ml": "Malayalam",
-    "mn": "Mongolian",
-    "mr": "Marathi",
-    "ms": "Malay",
-    "my": "Burmese",
-    "ne": "Nepali",
-    "nl": "Dutch",
-    "no": "Norwegian",
-    "pa": "Punjabi",
-    "pl": "Polish",
-    "ps": "Pashto",
-    "pt": "Portuguese",
-    "ro": "Romanian",
-    "ru": "Russian",
-    "sa": "Sanskrit",
-    "si": "Sinhala",
-    "sk": "Slovak",
-    "sl": "Slovenian",
-    "sq": "Albanian",
-    "sr": "Serbian",
-    "sv": "Swedish",
-    "sw": "Swahili",
-    "ta": "Tamil",
-    "te": "Telugu",
-    "th": "Thai",
-    "tl": "Tagalog",
-    "tr": "Turkish",
-    "ug": "Uyghur",
-    "uk": "Ukrainian",
-    "ur": "Urdu",
-    "vi": "Vietnamese",
-    "yi": "Yiddish",
-    "zh": "Chinese",
-}
-
-# script -> (its language when the model cannot tell, the languages that write it)
-_SCRIPTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "han": ("zh", ()),
-    "kana": ("ja", ()),
-    "hangul": ("ko", ()),
-    "cyrillic": ("ru", ("ru", "uk", "bg", "sr", "mk", "be", "kk", "ky", "mn")),
-    "arabic": ("ar", ("ar", "fa", "ur", "ps", "ug")),
-    "hebrew": ("he", ("he", "yi")),
-    "greek": ("el", ()),
-    "thai": ("th", ()),
-    "devanagari": ("hi", ("hi", "mr", "ne", "sa")),
-    "bengali": ("bn", ()),
-    "gurmukhi": ("pa", ()),
-    "gujarati": ("gu", ()),
-    "tamil": ("ta", ()),
-    "telugu": ("te", ()),
-    "kannada": ("kn", ()),
-    "malayalam": ("ml", ()),
-    "sinhala": ("si", ()),
-    "georgian": ("ka", ()),
-    "armenian": ("hy", ()),
-    "ethiopic": ("am", ()),
-    "khmer": ("km", ()),
-    "lao": ("lo", ()),
-    "myanmar": ("my", ()),
-}
-
-# (first, last code point, script), sorted; letters outside these are Latin or ignored
-_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x0370, 0x03FF, "greek"),
-    (0x0400, 0x052F, "cyrillic"),
-    (0x0530, 0x058F, "armenian"),
-    (0x0590, 0x05FF, "hebrew"),
-    (0x0600, 0x06FF, "arabic"),
-    (0x0750, 0x077F, "arabic"),
-    (0x0900, 0x097F, "devanagari"),
-    (0x0980, 0x09FF, "bengali"),
-    (0x0A00, 0x0A7F, "gurmukhi"),
-    (0x0A80, 0x0AFF, "gujarati"),
-    (0x0B80, 0x0BFF, "tamil"),
-    (0x0C00, 0x0C7F, "telugu"),
-    (0x0C80, 0x0CFF, "kannada"),
-    (0x0D00, 0x0D7F, "malayalam"),
-    (0x0D80, 0x0DFF, "sinhala"),
-    (0x0E00, 0x0E7F, "thai"),
-    (0x0E80, 0x0EFF, "lao"),
-    (0x1000, 0x109F, "myanmar"),
-    (0x10A0, 0x10FF, "georgian"),
-    (0x1100, 0x11FF, "hangul"),
-    (0x1200, 0x139F, "ethiopic"),
-    (0x1780, 0x17FF, "khmer"),
-    (0x1C90, 0x1CBF, "georgian"),
-    (0x1F00, 0x1FFF, "greek"),
-    (0x2E80, 0x2FDF, "han"),
-    (0x3005, 0x3007, "han"),
-    (0x3040, 0x30FF, "kana"),
-    (0x3130, 0x318F, "hangul"),
-    (0x31F0, 0x31FF, "kana"),
-    (0x3400, 0x4DBF, "han"),
-    (0x4E00, 0x9FFF, "han"),
-    (0xA960, 0xA97F, "hangul"),
-    (0xAC00, 0xD7FF, "hangul"),
-    (0xF900, 0xFAFF, "han"),
-    (0xFB1D, 0xFB4F, "hebrew"),
-    (0xFB50, 0xFDFF, "arabic"),
-    (0xFE70, 0xFEFF, "arabic"),
-    (0xFF66, 0xFF9F, "kana"),
-    (0x20000, 0x3134F, "han"),
-)
 
 # order numbers and anything else with a digit, URLs, e-mails, {{placeholders}}
 _NOISE = re.compile(r"\{\{[^}]*\}\}|https?://\S+|www\.\S+|\S+@\S+|\S*\d\S*")
@@ -263,7 +77,7 @@ def _script(ch: str) -> str | None:
     cp = ord(ch)
     if cp < 0x0370:
         return None
-    for first, last, script in _RANGES:
+    for first, last, script in RANGES:
         if cp < first:
             return None
         if cp <= last:
@@ -311,7 +125,7 @@ def _best(probs: dict[str, float], among: Iterable[str]) -> tuple[str, float]:
 
 
 def _from_script(script: str, text: str) -> Language:
-    default, shared = _SCRIPTS[script]
+    default, shared = SCRIPTS[script]
     code = default
     if shared:
         best, p = _best(_rank(text), shared)

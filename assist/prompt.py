@@ -13,7 +13,7 @@ The customer's words reach the model as the customer's words: a small model may 
 instruction written in them, which is why every draft is repaired against the conversation,
 the macros and the profile (``assist.grounding``), checked for promises and obeyed
 instructions (``assist.safety``) and only ever shown to a human agent. When the last customer
-turn looks like an instruction to the model (``safety.looks_like_injection``: "ignore your
+turn looks like an instruction to the model (``injection.looks_like_injection``: "ignore your
 rules", "SYSTEM: ..."), one more note after the macro tells it that the message is quoted data;
 ordinary prompts are unchanged (same tokens, same cache). Measured on tests/data/injection.jsonl
 (20 messages, local model, same seed): with the note, 5 raw drafts did what the message
@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assist.safety import looks_like_injection
+from assist.injection import looks_like_injection
 from assist.types import Message
 
 SYSTEM_PROMPT = (

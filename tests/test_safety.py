@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assist import safety
+from assist import injection, promises, safety
 from assist.engine import Engine
 from assist.events import Event, GenerationDone, GenerationFailed, SuggestionsReady
 from assist.placeholders import classify
@@ -74,7 +74,7 @@ def test_ordinary_replies_pass_untouched(text: str, allowed: list[str]) -> None:
     ],
 )
 def test_a_promise_no_source_makes_becomes_a_slot(text: str, kind: str, slot: str | None) -> None:
-    assert kind in safety.find_promises(text)
+    assert kind in promises.find_promises(text)
     checked = check("Thanks for waiting. " + text + " Anything else?", [MACRO_REQUEST])
     assert checked.withheld is None
     assert kind in [f.what for f in checked.findings]
@@ -121,9 +121,9 @@ def test_profanity_is_masked_and_insults_are_dropped() -> None:
 
 def test_injection_messages_are_recognised_and_ordinary_ones_are_not() -> None:
     for item in load("injection.jsonl"):
-        assert safety.looks_like_injection(str(item["text"])), item["text"]
+        assert injection.looks_like_injection(str(item["text"])), item["text"]
     for item in load("injection_benign.jsonl"):
-        assert not safety.looks_like_injection(str(item["text"])), item["text"]
+        assert not injection.looks_like_injection(str(item["text"])), item["text"]
 
 
 @pytest.mark.parametrize(
