@@ -27,8 +27,12 @@ def recipe(component: str) -> ModuleType:
 
 
 def is_current(component: str, root: Path) -> bool:
+    """The current version was built from today's recipe, or retrained from it with the
+    agents' feedback (``<recipe>-fb<export sha>``, ``assist models retrain``): a build must
+    not throw the agents' corrections away while the recipe they refined is unchanged."""
     digest = recipe(component).recipe_hash()
-    if artifacts.current_hash(component, root) != digest:
+    current = artifacts.current_hash(component, root) or ""
+    if current != digest and not current.startswith(f"{digest}-fb"):
         return False
     try:
         return not artifacts.check_files(artifacts.locate(component, root))

@@ -365,6 +365,9 @@ def test_consistent_feedback_installs_a_new_current_version(
     assert art.card["retrained_from"] == before
     assert f"write {before} into" in out and "installed: heads" in out
     assert not list(store.glob(".staging-*"))
+    from models.build import is_current
+
+    assert is_current("heads", store)  # `assist models build` keeps the retrained version
 
     from assist.runtime.text_models import TextModels
 
