@@ -1,7 +1,8 @@
 """One conversation's live state: turns, per-message analysis, sentiment trend, slots, escalation.
 
 The trend is an exponentially weighted moving average of the customer's sentiment scores, so one
-grumpy word doesn't flip it but a run of negative turns does. The escalation signal collects the
+grumpy word doesn't flip it but a run of negative turns does; a score the model can't be trusted
+on (a message not in English) stays out of it. The escalation signal collects the
 reasons a supervisor would care about; later the flag rules turn it into stored flags.
 """
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assist.language import language_name
 from assist.slots import Slots
 from assist.types import Analysis, Message
 
@@ -47,6 +49,7 @@ class Conversation:
         self.turns.append(turn)
         if analysis is not None:
             self.slots.update(analysis.entities, turn.index, message.role)
+        if analysis is not None and analysis.sentiment.reason is None:  # a trusted score
             score = analysis.sentiment.score
             a = self.trend_alpha
             self.trend = score if self.trend is None else a * score + (1 - a) * self.trend
@@ -94,5 +97,12 @@ class Conversation:
         if len(recent) == self.low_confidence_run and all(
             a is not None and a.intent.label == "other" for a in recent
         ):
-            reasons.append("the assistant can't tell what the customer needs (repeated 'other')")
+            langs = {a.language for a in recent if a is not None}
+            if len(langs) == 1 and "en" not in langs:  # not unclear: in a language not read
+                name = language_name(langs.pop())
+                reasons.append(f"the customer writes in {name} (the local models read English)")
+            else:
+                reasons.append(
+                    "the assistant can't tell what the customer needs (repeated 'other')"
+                )
         return Escalation(tuple(reasons), last.index) if reasons else None

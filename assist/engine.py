@@ -36,7 +36,7 @@ from assist.remote.setup import open_remote
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, ReplyModel, SamplingParams
 from assist.runtime.generator_process import GeneratorProcess
-from assist.runtime.installed import selected_user_model
+from assist.runtime.installed import local_model_name, selected_user_model
 from assist.runtime.text_models import TextModels
 from assist.settings import Settings
 from assist.types import Analysis, Message, Suggestion, SuggestionSource
@@ -83,6 +83,7 @@ class Engine:
         self.remote: RemoteReplyModel | None = None
         self.remote_mode = "local"
         self.remote_error: str | None = None  # why a configured server is not used
+        self.local_name = local_model_name(settings["llm.model"])  # what ``generator`` is
 
     @classmethod
     def load(
@@ -133,18 +134,20 @@ class Engine:
 
     def analyze_batch(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyse customer messages. A message confidently not in English (``assist.language``)
-        gets intent "other" with reason ``language:<code>``: the intent model is English-only."""
+        gets intent "other" with reason ``language:<code>``, and its sentiment the same reason
+        (kept out of the trend): the text models are English-only."""
         floor = self.settings["intent.min_confidence"]
         out = []
         for text, ta in zip(texts, self.text_models.analyze(texts), strict=True):
-            intent = ta.intent
+            intent, sentiment = ta.intent, ta.sentiment
             lang = language.detect(text)
             if lang.code != "en":
                 intent = replace(intent, label="other", reason=f"language:{lang.code}")
+                sentiment = replace(sentiment, reason=f"language:{lang.code}")
             elif floor and intent.label != "other" and intent.confidence < floor:
                 intent = replace(intent, label="other", reason="low_confidence")
             entities = tuple(extract_entities(text))
-            out.append(Analysis(text, intent, ta.sentiment, entities, ta.embedding, lang.code))
+            out.append(Analysis(text, intent, sentiment, entities, ta.embedding, lang.code))
         return out
 
     def conversation(self, conversation_id: str) -> Conversation:
@@ -227,6 +230,17 @@ class Engine:
                 self.generator_error = str(e)
         self.probe_remote()
 
+    def switch_local_model(self, settings: Settings, load: Callable[[], ReplyModel]) -> None:
+        """Draft with the local model the (new) settings name. ``load`` loads it; if that
+        fails, the model in use stays (ModelError raised, naming why), so a bad choice in
+        Settings never leaves the agent without drafts."""
+        new = load()  # ModelError: nothing changed
+        old, self.generator = self.generator, new
+        self.local_name = local_model_name(settings["llm.model"])
+        self.generator_error = None
+        if old is not None:
+            old.close()
+
     def probe_remote(self) -> None:
         """Does the server answer (and with which model)? A note in ``remote_error`` if not;
         not a verdict: every draft asks it again."""
@@ -238,7 +252,7 @@ class Engine:
 
     def describe_drafts(self) -> str:
         """Who writes the drafts, for the status bar: "qwen2.5 on gpu-box + local fallback"."""
-        local = "SmolLM2-135M int4" if self.generator is not None else None
+        local = self.local_name if self.generator is not None else None
         if self.remote is None:
             return local or "retrieval only"
         where = urlsplit(self.remote.client.config.base_url).netloc or "the server"

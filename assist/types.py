@@ -77,9 +77,15 @@ class IntentResult:
 class SentimentResult:
     label: SentimentLabel
     score: float  # in [-1, 1]: P(positive) - P(negative)
+    # why the score is not to be trusted, if so: "language:<code>" (the model reads English);
+    # such a score stays out of the conversation's trend and its escalation rules
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "score": round(float(self.score), 4)}
+        out: dict[str, Any] = {"label": self.label, "score": round(float(self.score), 4)}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from assist.engine import Engine
 from assist.language import Language, detect
 from assist.profile import load_profile
 from assist.settings import Settings
-from assist.types import IntentResult, SentimentResult, TextAnalysis
+from assist.types import IntentResult, Message, SentimentResult, TextAnalysis
 
 DATA = Path(__file__).parent / "data" / "languages.jsonl"
 
@@ -114,3 +115,32 @@ def test_the_engine_gives_foreign_messages_intent_other_with_the_language() -> N
     assert (zh.language, zh.intent.label, zh.intent.reason) == ("zh", "other", "language:zh")
     assert de.intent.to_json()["reason"] == "language:de"
     assert de.to_json()["language"] == "de"
+    assert "reason" not in en.sentiment.to_json()
+    assert de.sentiment.to_json()["reason"] == "language:de"  # the English model can't tell
+
+
+class GrumpyTextModels(FakeTextModels):
+    """A very negative sentiment for every message, as the English head may say of French."""
+
+    def analyze(self, texts: Sequence[str]) -> list[TextAnalysis]:
+        bad = SentimentResult("negative", -0.9)
+        return [replace(t, sentiment=bad) for t in super().analyze(texts)]
+
+
+def test_foreign_sentiment_stays_out_of_the_trend_and_the_flag_says_why() -> None:
+    engine = Engine(GrumpyTextModels(), None, None, load_profile(), Settings.load())  # type: ignore[arg-type]
+    french = [
+        "Bonjour, où est ma commande ? Je l'attends depuis deux semaines.",
+        "Pouvez-vous me dire quand elle arrivera, s'il vous plaît ?",
+        "Je voudrais aussi changer l'adresse de livraison de ma commande.",
+    ]
+    for text in french:
+        engine.add_message(Message("fr", "customer", text))
+    conv = engine.conversation("fr")
+    assert conv.trend is None and conv.trend_history == []  # -0.9 three times, not counted
+    escalation = conv.escalation()
+    assert escalation is not None
+    assert escalation.reasons == ("the customer writes in French (the local models read English)",)
+
+    engine.add_message(Message("en", "customer", "This is the worst service ever."))
+    assert engine.conversation("en").trend == -0.9  # an English score still counts

@@ -13,7 +13,13 @@ from assist import artifacts
 from assist.artifacts import MANIFEST, ModelError, sha256_file
 from assist.cli.main import main
 from assist.runtime.generator import Generator, SamplingParams
-from assist.runtime.installed import BUNDLED_NAME, installed_models, resolve, selected_user_model
+from assist.runtime.installed import (
+    BUNDLED_NAME,
+    installed_models,
+    model_choices,
+    resolve,
+    selected_user_model,
+)
 from models.export_hf import ExportError, export_folder, supported_architectures, validate
 
 BUNDLED: artifacts.Artifact | None
@@ -128,6 +134,20 @@ def test_installed_models_and_resolve(tmp_path: Path) -> None:
         resolve("", root)  # the bundled model is not in this root
 
 
+def test_the_settings_list_offers_what_is_installed(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    onnx = tmp_path / "some-onnx"
+    onnx.mkdir()
+    (onnx / "genai_config.json").write_text("{}")
+    fake_user_model(root, "mine", onnx)
+    values = [v for v, _ in model_choices("", root)]
+    assert values == ["", "mine"]  # the bundled model first, as "" (the default)
+    assert "not built" in model_choices("", root)[0][1]
+    gone = model_choices("deleted-one", root)  # kept, and says so: Settings never changes it
+    assert gone[-1] == ("deleted-one", "deleted-one (not installed)")
+    assert [v for v, _ in model_choices(BUNDLED_NAME, root)] == ["", "mine"]
+
+
 def linked_store(tmp_path: Path) -> Path:
     """A models root whose components link to the built ones, plus a user model that is a
     link to the bundled onnx folder."""
@@ -185,6 +205,31 @@ def test_the_setting_selects_the_model_the_engine_loads(tmp_path: Path) -> None:
         assert engine.generator is None
         assert engine.generator_error and "'gone'" in engine.generator_error
         assert "linked" in engine.generator_error
+
+
+@pytest.mark.slow
+@needs_llm
+def test_switching_models_keeps_the_old_one_when_the_new_one_fails(tmp_path: Path) -> None:
+    from assist.engine import Engine, load_local_model
+    from assist.settings import Settings
+
+    root = linked_store(tmp_path)
+    engine = Engine.load(Settings(), retrieval=False, models_root=root)
+    bundled = engine.generator
+    assert isinstance(bundled, Generator) and "SmolLM2" in engine.describe_drafts()
+    linked = Settings({"llm.model": "linked"})
+    engine.switch_local_model(linked, lambda: load_local_model(linked, True, root))
+    assert isinstance(engine.generator, Generator)
+    assert engine.generator.model_dir == root / "user" / "linked" / "onnx"
+    assert engine.describe_drafts() == "linked"
+    assert bundled._model is None  # the old one was closed (its memory given back)
+    gone = Settings({"llm.model": "gone"})
+    with pytest.raises(ModelError, match="'gone'"):
+        engine.switch_local_model(gone, lambda: load_local_model(gone, True, root))
+    assert engine.describe_drafts() == "linked"
+    params = SamplingParams(temperature=0, max_tokens=3)
+    assert engine.generator.generate([{"role": "user", "content": "Hello"}], params)
+    engine.generator.close()
 
 
 def _has(*modules: str) -> bool:

@@ -115,6 +115,19 @@ def test_a_customer_message_gives_chips_and_cards_and_ctrl1_fills_the_composer(
     assert QGuiApplication.clipboard().text() == text
 
 
+def test_a_message_in_another_language_says_so_instead_of_guessing(
+    window: MainWindow, qtbot: Any
+) -> None:
+    panel = window.panel
+    text = "Bonjour, où est ma commande ? Je l'attends depuis dix jours."
+    window.controller.receive(Message("fr", "customer", text, datetime.now(UTC)), "Zoé")
+    french = "other: written in French (models read English)"
+    qtbot.waitUntil(lambda: panel.intent_reason.text() == french, timeout=20000)
+    assert panel.sentiment.text() == "not measured (French)"  # no trend yet: nothing trusted
+    _customer(window, qtbot, "fr", "Where is my order 123456? I am really annoyed it is late.")
+    assert "trend" in panel.sentiment.text() and "not measured" not in panel.sentiment.text()
+
+
 def test_edit_and_send_stores_the_final_text_and_edit_distance(
     window: MainWindow, qtbot: Any
 ) -> None:

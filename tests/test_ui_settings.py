@@ -28,7 +28,7 @@ import ui.settings_fields
 from assist.profile import CompanyProfile, example_profile, load_profile
 from assist.settings import DECLARED, FILENAME, Settings
 from ui.settings_dialog import PROFILE_FIELDS, SettingsDialog
-from ui.settings_fields import label_for, section_of, section_title
+from ui.settings_fields import DYNAMIC_CHOICES, label_for, section_of, section_title
 
 # any Qt warning (a bad layout, a tab order across windows...) fails the test that caused it
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
@@ -59,7 +59,8 @@ def test_one_editor_per_declared_setting_with_its_doc(qtbot: Any) -> None:
     assert list(dialog.editors) == [s.name for s in DECLARED]
     for setting in DECLARED:
         editor = dialog.editors[setting.name]
-        expected = QComboBox if setting.choices else WIDGET_FOR[setting.type]
+        listed = setting.choices or setting.name in DYNAMIC_CHOICES
+        expected = QComboBox if listed else WIDGET_FOR[setting.type]
         assert type(editor.input) is expected, setting.name
         assert editor.input.window() is dialog
         assert editor.input.toolTip() == setting.doc
@@ -148,6 +149,37 @@ def test_saved_values_survive_a_restart(qtbot: Any, isolated_profile: Path) -> N
     assert new_settings.as_dict() == loaded.as_dict()
     assert new_profile.support_phone == "+44 20 7946 0000"
     assert before.get("suggestions.count") == 3  # the caller's object was left alone
+
+
+def test_the_local_model_is_chosen_from_the_installed_ones(
+    qtbot: Any, isolated_profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    onnx = models / "user" / "qwen-0.5b" / "onnx"  # what `assist models export --hf` leaves
+    onnx.mkdir(parents=True)
+    (onnx / "genai_config.json").write_text("{}")
+    (onnx.parent / "manifest.json").write_text('{"files": {"onnx/genai_config.json": "0"}}')
+    monkeypatch.setenv("ASSIST_MODELS_DIR", str(models))
+    dialog = make_dialog(qtbot)
+    combo = dialog.editors["llm.model"].input
+    assert isinstance(combo, QComboBox)
+    items = [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+    assert [v for v, _ in items] == ["", "qwen-0.5b"] and combo.currentData() == ""
+    assert "bundled" in items[0][1]
+    show_section(dialog, "Language model")
+    combo.setCurrentIndex(combo.findData("qwen-0.5b"))
+    with qtbot.waitSignal(dialog.saved, timeout=1000):
+        click(qtbot, dialog.save_button)
+    assert Settings.load()["llm.model"] == "qwen-0.5b"
+
+    # a model deleted since: still selected, saying so, and saved back unchanged
+    stale = make_dialog(qtbot, Settings({"llm.model": "deleted"}))
+    combo = stale.editors["llm.model"].input
+    assert isinstance(combo, QComboBox)
+    assert combo.currentText() == "deleted (not installed)"
+    with qtbot.waitSignal(stale.saved, timeout=1000) as signal:
+        click(qtbot, stale.save_button)
+    assert signal.args[0]["llm.model"] == "deleted"
 
 
 def test_cancel_writes_nothing(qtbot: Any, isolated_profile: Path) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from assist.conversation import TREND_ARROWS
 from assist.desk import ConversationSnapshot
+from assist.language import language_name
 from ui.cards import SuggestionCard
 from ui.theme import SENTIMENT
 from ui.widgets import Bar, Sparkline, bold, pretty, section
@@ -122,17 +123,25 @@ class AssistPanel(QWidget):
                 label, p = top[i] if i < len(top) else ("—", 0.0)
                 self.intent_names[i].setText(pretty(label))
                 self.intent_bars[i].setValue(round(p * 100))
-            if a.intent.label == "other":
+            written_in = language_name(a.language) if a.language != "en" else None
+            if written_in:
+                self.intent_reason.setText(f"other: written in {written_in} (models read English)")
+            elif a.intent.label == "other":
                 why = (a.intent.reason or "unsure").replace("_", " ")
                 self.intent_reason.setText(f"other / unsure ({why})")
             else:
                 self.intent_reason.setText(f"→ {pretty(a.intent.label)}")
-            colour = SENTIMENT[a.sentiment.label]
-            trend = snap.trend if snap.trend is not None else a.sentiment.score
-            self.sentiment.setText(
-                f'<span style="color:{colour}; font-weight:bold">{a.sentiment.label}</span>'
-                f" {a.sentiment.score:+.2f} · trend {trend:+.2f} {TREND_ARROWS[snap.direction]}"
-            )
+            arrow = TREND_ARROWS[snap.direction]
+            if a.sentiment.reason:  # not measured: the trend stays what it was
+                trend = f" · trend {snap.trend:+.2f} {arrow}" if snap.trend is not None else ""
+                self.sentiment.setText(f"not measured ({written_in or 'unreliable'}){trend}")
+            else:
+                colour = SENTIMENT[a.sentiment.label]
+                trend_now = snap.trend if snap.trend is not None else a.sentiment.score
+                self.sentiment.setText(
+                    f'<span style="color:{colour}; font-weight:bold">{a.sentiment.label}</span>'
+                    f" {a.sentiment.score:+.2f} · trend {trend_now:+.2f} {arrow}"
+                )
         self.sparkline.set(snap.trend_history)
         if snap.slots == self._slots:
             return  # rebuilding the rows re-lays out the whole panel

@@ -31,6 +31,7 @@ from assist.profile import CompanyProfile
 from assist.remote.setup import API_KEY_SECRET
 from assist.rewrite import rewrite
 from assist.runtime.generator_process import GeneratorProcess
+from assist.runtime.installed import local_model_name
 from assist.settings import DECLARED, Settings
 from assist.store import PASSWORD_SECRET, FeedbackEvent
 from assist.team_log import TeamLog, agent_name
@@ -69,7 +70,8 @@ class Controller(QObject):
         self._sync_timer.timeout.connect(self.check_team_store)
         self.desk: Desk | None = None  # set on the engine worker by the load task
         self.hub: IngestHub | None = None  # the ingestion API's meeting point, when listening
-        self.model_name = "SmolLM2-135M int4" if self.generate else "retrieval only"
+        local = local_model_name(settings["llm.model"])
+        self.model_name = local if self.generate else "retrieval only"
         self.current: str | None = None
         self.last_latency_ms: float | None = None
         self._received_at: dict[str, float] = {}
@@ -231,6 +233,7 @@ class Controller(QObject):
             for s in DECLARED
             if s.name.startswith("remote.") or s.name == "suggestions.generate"
         )
+        model_changed = settings["llm.model"] != self.settings["llm.model"]
         self.settings = settings
         self.agent = agent_name(settings)
 
@@ -240,6 +243,8 @@ class Controller(QObject):
                 self.desk.engine.profile = profile
 
         self._engine(work, urgent=True)
+        if model_changed:
+            self._switch_local_model(settings)
         if remote_changed:
             self._reconfigure_remote(settings, api_key)
         if store_password:
@@ -274,6 +279,34 @@ class Controller(QObject):
                 self.error.emit(note)
 
         self._engine(work, on_result=done, on_error=lambda e: self.error.emit(str(e)))
+
+    def _switch_local_model(self, settings: Settings) -> None:
+        """Draft with the local model the new settings name. It loads on the engine worker
+        after the draft in progress (written by the old one); if it can't be loaded, the old
+        one stays and the error says why."""
+        if self.generate:
+            self.state_changed.emit("loading", "loading the local model…")
+
+        def work(cancel: threading.Event) -> Engine | None:
+            if self.desk is None:
+                return None
+            engine = self.desk.engine
+            if engine.generator is None:  # not in use now: loaded when a mode needs it
+                engine.local_name = local_model_name(settings["llm.model"])
+            else:
+                engine.switch_local_model(settings, self._local_model)
+            return engine
+
+        def done(engine: Engine | None) -> None:
+            if engine is not None:
+                self._drafts_changed(engine, "local model switched")
+
+        def failed(e: BaseException) -> None:
+            self.error.emit(f"local model not switched: {e}")
+            if self.desk is not None:
+                self._drafts_changed(self.desk.engine, "local model unchanged")
+
+        self._engine(work, on_result=done, on_error=failed)
 
     def rewrite(self, text: str, style: str) -> None:
         def work(cancel: threading.Event) -> Any:

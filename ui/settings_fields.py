@@ -8,6 +8,7 @@ new setting type changes, so it lives here and the dialog never names a setting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.runtime.installed import model_choices
 from assist.settings import Setting
 
 # Only where the name-derived label reads badly; everything else comes from the name.
@@ -56,6 +58,7 @@ LABEL_OVERRIDES: dict[str, str] = {
     "remote.redact_ibans": "Hide IBANs",
     "remote.redact_addresses": "Hide street addresses",
     "remote.redact_order_ids": "Hide order ids",
+    "llm.model": "Local model",
 }
 SECTION_TITLES: dict[str, str] = {
     "ui": "Interface",
@@ -70,6 +73,10 @@ CHOICE_LABELS: dict[Any, str] = {
     "fallback": "Server first, local model if it fails",
     "remote": "Server only",
     "local": "Never (local model only)",
+}
+# settings whose choices are what is installed, not declared: (current value) -> (value, label)
+DYNAMIC_CHOICES: dict[str, Callable[[Any], list[tuple[Any, str]]]] = {
+    "llm.model": model_choices,
 }
 FOLDER_SETTINGS = frozenset({"library.folder"})  # these get a "Browse…" button
 FILE_SETTINGS = frozenset({"remote.ca_file"})  # and these one for a file
@@ -159,6 +166,11 @@ class FieldEditor:
     def _make_input(self, setting: Setting, value: Any) -> QWidget:
         if setting.type is bool:
             return QCheckBox(self.label)
+        if setting.name in DYNAMIC_CHOICES:
+            combo = QComboBox()
+            for choice, text in DYNAMIC_CHOICES[setting.name](value):
+                combo.addItem(text, choice)
+            return self._guard_wheel(combo)
         if setting.choices:
             combo = QComboBox()
             for choice in setting.choices:

@@ -20,6 +20,7 @@ from assist.artifacts import MANIFEST, ModelError
 from assist.paths import models_dir
 
 BUNDLED_NAME = "smollm2-135m"
+BUNDLED_TITLE = "SmolLM2-135M int4"  # how the status bar names the bundled model
 USER_DIR = "user"  # under the models dir
 ONNX_DIR = "onnx"  # inside a model folder, as in the bundled artifact
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a model name is a folder name
@@ -107,3 +108,26 @@ def selected_user_model(name: str, root: Path | None = None) -> Path | None:
     if not name or name == BUNDLED_NAME:
         return None
     return resolve(name, root)
+
+
+def local_model_name(setting: str) -> str:
+    """What the status bar calls the model ``llm.model`` selects."""
+    return BUNDLED_TITLE if not setting or setting == BUNDLED_NAME else setting
+
+
+def model_choices(current: str, root: Path | None = None) -> list[tuple[str, str]]:
+    """(value for ``llm.model``, label) for the settings' model list: the bundled model as ""
+    (the default), then the user's; a ``current`` value that is not installed (any more) is
+    kept as a choice saying so, so opening Settings never changes the setting silently."""
+    choices = []
+    for m in installed_models(root):
+        size = f"{m.size_bytes / 1e6:,.0f} MB"
+        if m.source == "bundled":
+            choices.append(("", f"{BUNDLED_TITLE}, bundled, fine-tuned for replies ({size})"))
+        else:
+            choices.append((m.name, f"{m.name} ({size})"))
+    if not any(value == "" for value, _ in choices):
+        choices.insert(0, ("", f"{BUNDLED_TITLE}, bundled (not built yet)"))
+    if current and current != BUNDLED_NAME and all(v != current for v, _ in choices):
+        choices.append((current, f"{current} (not installed)"))
+    return choices
