@@ -13,6 +13,7 @@ import pytest
 from assist import language
 from assist.datasets import intent_split
 from assist.engine import Engine
+from assist.flags.tracker import evaluate as evaluate_flags
 from assist.language import Language, detect
 from assist.profile import load_profile
 from assist.settings import Settings
@@ -144,3 +145,12 @@ def test_foreign_sentiment_stays_out_of_the_trend_and_the_flag_says_why() -> Non
 
     engine.add_message(Message("en", "customer", "This is the worst service ever."))
     assert engine.conversation("en").trend == -0.9  # an English score still counts
+
+    # the supervisor's flags agree: no falling mood, and 'other' says why
+    flags = {f.reason: f.detail for f in evaluate_flags(conv)}
+    assert "negative_trend" not in flags
+    assert flags["unsure"].endswith("in a row (last: written in French)")
+    for text in ["This is awful.", "Terrible, just terrible.", "Worst shop ever."]:
+        engine.add_message(Message("fr", "customer", text))  # now English, and grumpy
+    flags = {f.reason: f.detail for f in evaluate_flags(conv)}
+    assert flags["negative_trend"].startswith("sentiment trend -0.90 below")

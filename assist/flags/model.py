@@ -86,7 +86,8 @@ class TurnLike(Protocol):
 
 
 class ConversationLike(Protocol):
-    """What the rules need of a conversation: its turns and the trend after each analysis."""
+    """What the rules need of a conversation: its turns and the trend after each analysis
+    whose sentiment counts (``SentimentResult.reason`` is None)."""
 
     @property
     def turns(self) -> Sequence[TurnLike]: ...

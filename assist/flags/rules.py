@@ -25,6 +25,7 @@ from assist.conversation import ESCALATION_INTENTS
 from assist.flags.abuse import lexicon
 from assist.flags.model import FlagConfig, Reason, Severity, Step
 from assist.flags.pii import CustomerWords, leaks, own_contacts
+from assist.language import language_name
 
 
 class Raise(NamedTuple):
@@ -70,6 +71,9 @@ class NegativeTrend(Detector):
     def feed(self, step: Step) -> Raise | None:
         if not _analysed_customer(step):
             return None
+        assert step.analysis is not None
+        if step.analysis.sentiment.reason is not None:
+            return None  # a message the sentiment model can't read neither extends nor ends a run
         # at or below, like Conversation.escalation(), so the two signals agree
         low = step.trend is not None and step.trend <= self.threshold
         if not self.run.hit(low):
@@ -119,6 +123,8 @@ class Unsure(Detector):
         n = self.run.needed
         said = "the last customer message" if n == 1 else f"{n} customer messages in a row"
         why = f" (last: {intent.reason.replace('_', ' ')})" if intent.reason else ""
+        if step.analysis.language != "en":  # not unclear: written in a language not read
+            why = f" (last: written in {language_name(step.analysis.language)})"
         return Raise(step.index, f"intent 'other' for {said}{why}")
 
 

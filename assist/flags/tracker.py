@@ -42,7 +42,7 @@ class FlagTracker:
         self._detectors: list[tuple[Rule, Detector]] = [(r, r.detector(config)) for r in RULES]
         self._raised: list[Flag] = []
         self._seen = 0  # turns read
-        self._analysed = 0  # of which analysed (their trend is trend_history[i])
+        self._analysed = 0  # of which analysed, sentiment trusted (their trend: trend_history[i])
         self._last: Message | None = None  # the last turn read, to notice another transcript
         self._trend: float | None = None
 
@@ -71,7 +71,9 @@ class FlagTracker:
     def _read(self, conversation: ConversationLike) -> None:
         turns, history = conversation.turns, conversation.trend_history
         for turn in turns[self._seen :]:
-            if turn.analysis is not None:
+            # the history has a point per analysis whose sentiment counts (not one the English
+            # model can't read: ``SentimentResult.reason``); the trend stays over the others
+            if turn.analysis is not None and turn.analysis.sentiment.reason is None:
                 if self._analysed < len(history):
                     self._trend = history[self._analysed]
                 self._analysed += 1
