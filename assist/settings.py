@@ -82,8 +82,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "generation.max_tokens",
         int,
-        160,
-        "Longest generated suggestion, in tokens (the fine-tuned replies run to ~150 with steps).",
+        200,
+        "Longest generated suggestion, in tokens (the fine-tuned model was trained on replies "
+        "of up to 200: Bitext's agents write ~150 with their steps).",
         minimum=8,
         maximum=1024,
     ),
@@ -261,8 +262,9 @@ DECLARED: tuple[Setting, ...] = (
         "llm.model",
         str,
         "",
-        "Which installed local model writes the drafts (empty = the bundled one); "
-        "`assist models list` shows them, `assist models export --hf DIR` adds one.",
+        "Which installed local model writes the drafts (empty = the bundled one). "
+        "`assist models export --hf DIR` adds one; `assist models retrain --adapter` makes one "
+        "from the agents' replies.",
     ),
     Setting(
         "library.folder",

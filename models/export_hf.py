@@ -177,9 +177,16 @@ def _builder_failure(error: RuntimeError) -> ExportError:
     return ExportError(text)
 
 
-def export_folder(hf_dir: Path, name: str, root: Path | None = None, force: bool = False) -> Path:
+def export_folder(
+    hf_dir: Path,
+    name: str,
+    root: Path | None = None,
+    force: bool = False,
+    card: dict[str, Any] | None = None,
+) -> Path:
     """Export ``hf_dir`` as the installed model ``name``; returns its folder
-    (``<models_dir>/user/<name>``, the model itself in ``onnx/``). ExportError says why not."""
+    (``<models_dir>/user/<name>``, the model itself in ``onnx/``). ExportError says why not.
+    ``card``: more for the manifest's model card (how a retrained model was made)."""
     from assist.runtime.generator import Generator
 
     hf_dir = Path(hf_dir).expanduser().resolve()
@@ -225,8 +232,9 @@ def export_folder(hf_dir: Path, name: str, root: Path | None = None, force: bool
                 gen.close()
         except ModelError as e:
             raise ExportError(f"the exported model does not run: {e}") from None
-        _write_manifest(staging, name, _input_hash(hf_dir, config), hf_dir, config, start)
-        _replace(staging, dest)
+        digest = _input_hash(hf_dir, config)
+        _write_manifest(staging, name, digest, hf_dir, config, start, card or {})
+        replace_folder(staging, dest)
         staging = None
     except OSError as e:
         if e.errno == errno.ENOSPC:
@@ -239,7 +247,13 @@ def export_folder(hf_dir: Path, name: str, root: Path | None = None, force: bool
 
 
 def _write_manifest(
-    staging: Path, name: str, digest: str, hf_dir: Path, config: dict[str, Any], start: float
+    staging: Path,
+    name: str,
+    digest: str,
+    hf_dir: Path,
+    config: dict[str, Any],
+    start: float,
+    extra: dict[str, Any],
 ) -> None:
     """The bundled artifact's manifest format (``assist.artifacts.publish``)."""
     files = {
@@ -257,12 +271,13 @@ def _write_manifest(
         "component": "llm",
         "recipe_hash": digest,
         "sha256": files,
+        **extra,
     }
     manifest = {"component": "llm", "recipe_hash": digest, "files": files, "card": card}
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
-def _replace(staging: Path, dest: Path) -> None:
+def replace_folder(staging: Path, dest: Path) -> None:
     """Rename ``staging`` to ``dest``; an old ``dest`` is moved aside first and deleted after."""
     old = None
     if dest.exists():

@@ -107,8 +107,9 @@ def recipe_hash() -> str:
     )
 
 
-def export_hf(hf_dir: Path) -> None:
-    """GGUF -> fp32 Hugging Face folder (safetensors + config + tokenizer)."""
+def export_hf(hf_dir: Path, adapter: Path | None = ADAPTER_DIR) -> None:
+    """GGUF -> fp32 Hugging Face folder (safetensors + config + tokenizer), with the reply
+    adapter in ``adapter`` merged (the committed one by default; None: the raw base)."""
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -118,8 +119,8 @@ def export_hf(hf_dir: Path) -> None:
         gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    if adapter_files():
-        model = merge_adapter(model)
+    if adapter is not None and (adapter / "adapter_model.safetensors").exists():
+        model = merge_adapter(model, adapter)
     hf_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     if model.config.tie_word_embeddings:
@@ -133,13 +134,13 @@ def export_hf(hf_dir: Path) -> None:
     tokenizer.save_pretrained(hf_dir)
 
 
-def merge_adapter(model: Any) -> Any:
+def merge_adapter(model: Any, adapter: Path = ADAPTER_DIR) -> Any:
     """The base with the fine-tuned LoRA adapter folded into its weights (fp32)."""
     import torch
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    config = json.loads((ADAPTER_DIR / "adapter_config.json").read_text())
+    config = json.loads((adapter / "adapter_config.json").read_text())
     lora = LoraConfig(
         task_type="CAUSAL_LM",
         r=config["r"],
@@ -147,7 +148,7 @@ def merge_adapter(model: Any) -> Any:
         target_modules=config["target_modules"],
     )
     peft_model = get_peft_model(model, lora)
-    state = load_file(str(ADAPTER_DIR / "adapter_model.safetensors"))
+    state = load_file(str(adapter / "adapter_model.safetensors"))
     result = set_peft_model_state_dict(
         peft_model, {k: v.to(torch.float32) for k, v in state.items()}
     )

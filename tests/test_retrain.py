@@ -103,7 +103,7 @@ def test_the_command_exits_2_on_a_bad_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _write(tmp_path, [accepted("Where is my parcel?", "bitext:track_order"), "oops"])
-    args = argparse.Namespace(feedback=str(path), dry_run=True)
+    args = argparse.Namespace(feedback=str(path), dry_run=True, adapter=False)
     assert retrain_cmd.run(args) == 2
     assert "fb.jsonl:2: not JSON" in capsys.readouterr().err
 
@@ -352,7 +352,7 @@ def test_consistent_feedback_installs_a_new_current_version(
         rejected("hello", "Hi!", "wrong_intent"),
     ]
     path = _write(tmp_path, rows)
-    code = retrain_cmd.run(argparse.Namespace(feedback=str(path), dry_run=False))
+    code = retrain_cmd.run(argparse.Namespace(feedback=str(path), dry_run=False, adapter=False))
     out = capsys.readouterr().out
     assert code == 0, out
     key = rt.artifact_key(artifacts.sha256_file(path))
@@ -383,7 +383,7 @@ def test_harmful_feedback_is_refused_and_current_stays(
     # every track_order training phrasing "answered" with a cancel macro
     rows = [accepted(e.text, "bitext:cancel_order/1") for e in _train_rows("track_order", 200)]
     path = _write(tmp_path, rows)
-    code = retrain_cmd.run(argparse.Namespace(feedback=str(path), dry_run=False))
+    code = retrain_cmd.run(argparse.Namespace(feedback=str(path), dry_run=False, adapter=False))
     out = capsys.readouterr().out
     assert code == 1, out
     assert "not installed: intent_dev.accuracy" in out

@@ -1,9 +1,12 @@
-"""`assist models retrain --feedback FILE [--dry-run]`: refit the heads with the agents' feedback.
+"""`assist models retrain --feedback FILE [--adapter] [--dry-run]`: learn from the agents.
 
-The rules (which lines teach what, what is compared, when it installs) are in
-``models.retrain``. Exit status: 0 installed (or, with ``--dry-run``, would install), 1 not
-installed (a dev figure dropped, nothing usable in the export, or a model problem), 2 the
-export cannot be read (the message names the line).
+Refits the intent head with the agents' feedback (the rules: which lines teach what, what is
+compared, when it installs, in ``models.retrain``); with ``--adapter`` it also refines the reply
+model with the replies the agents accepted or wrote (``models.retrain_adapter``: minutes on a
+CPU, installed as a separate local model the agent can switch to). Exit status: 0 installed
+(or, with ``--dry-run``, would install) everything asked for, 1 something not installed (a dev
+figure dropped, nothing usable in the export, or a model problem), 2 the export cannot be read
+(the message names the line).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from assist import artifacts, datasets
 from assist.paths import models_dir
@@ -29,6 +33,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="fit and compare, but never install the result"
     )
+    p.add_argument(
+        "--adapter",
+        action="store_true",
+        help="also refine the reply model with the agents' replies (minutes on a CPU)",
+    )
+    p.add_argument(
+        "--name",
+        default="smollm2-135m-agents",
+        help="the local model the refined reply model is installed as (default %(default)s)",
+    )
+    p.add_argument(
+        "--eval-rows",
+        type=int,
+        default=30,
+        metavar="N",
+        help="dev rows both reply models draft for the comparison (default %(default)s)",
+    )
 
 
 def _err(message: str) -> None:
@@ -36,7 +57,6 @@ def _err(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    start = time.perf_counter()
     try:
         # the recipes are build-time code, imported at run time only, like `assist models
         # build` does (models.build imports its recipes the same way): the runtime package
@@ -60,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         _err(f"error: the training data is not readable ({e}); set ASSIST_DATA_DIR")
         return 1
+    code = _heads(args, rt, path, lines, labels, dev)
+    if args.adapter:
+        code = max(code, _adapter(args, lines, dev))
+    return code
+
+
+def _heads(args: argparse.Namespace, rt: Any, path: Path, lines: Any, labels: Any, dev: Any) -> int:
+    start = time.perf_counter()
     extraction = rt.extract_examples(lines, rt.library_macros(labels), dev)
     print(f"feedback {path}: {extraction.summary()}")
     if extraction.counts["wrong_intent"]:
@@ -112,5 +140,40 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"previous version kept in {root / 'heads' / base.recipe_hash}; to roll back, write "
         f"{base.recipe_hash} into {pointer}"
+    )
+    return 0
+
+
+def _adapter(args: argparse.Namespace, lines: Any, dev: Any) -> int:
+    """The reply model's part: train, compare on dev drafts, install as ``--name``."""
+    try:
+        ra = importlib.import_module("models.retrain_adapter")
+    except ImportError as e:
+        _err(f"error: refining the reply model needs the build tools ({e.name} is missing)")
+        return 1
+    replies = ra.reply_examples(lines, dev)
+    print(f"replies for the reply model: {replies.summary()}")
+    if len(replies.examples) < ra.MIN_REPLIES:
+        print(
+            f"reply model not retrained: {len(replies.examples)} usable replies, "
+            f"at least {ra.MIN_REPLIES} needed"
+        )
+        return 1
+    try:
+        verdict, _ = ra.retrain_adapter(
+            replies.examples, args.name, args.eval_rows, args.dry_run, log=_err
+        )
+    except (artifacts.ModelError, RuntimeError, OSError) as e:
+        _err(f"error: the reply model could not be retrained: {e}")
+        return 1
+    if not verdict.install:
+        print(f"reply model not installed: {'; '.join(verdict.reasons)}")
+        return 1
+    if args.dry_run:
+        print(f"dry run: the refined reply model drafts no worse; would install as {args.name}")
+        return 0
+    print(
+        f"installed: local model {args.name}; choose it in Settings > Language model "
+        f"(or set llm.model = {args.name!r}); the current model is unchanged"
     )
     return 0
