@@ -62,10 +62,10 @@ def build_reply_messages(
 
     ``macros`` are the retrieved macro/KB texts (best first, placeholders already filled where
     known); ``profile_facts`` are company facts such as ``{"Company Name": "Acme"}``; ``intent``
-    is the detected intent of the last customer message, if any (unused by the local model,
-    which follows the macro better than a label; kept for remote models' prompts).
+    is the detected intent of the last customer message, if any: named in the note ("for
+    cancel order"), as the fine-tuned model was trained with it (without the label it answered
+    the macro's neighbours' topics: "updates on your order" to a cancellation).
     """
-    del intent
     recent = list(turns)[-MAX_TURNS:]
     if not recent:
         raise ValueError("build_reply_messages: no conversation turns to reply to")
@@ -85,8 +85,12 @@ def build_reply_messages(
     if chat[-1]["role"] != "user":
         raise ValueError("build_reply_messages: the last turn must be the customer's")
     notes = [_clip(m, MAX_MACRO_CHARS) for m in macros[:MAX_MACROS]]
+    topic = intent.replace("_", " ") if intent and intent != "other" else None
     if notes:
-        chat[-1]["content"] += "\n\n" + NOTE_PREFIX + " ".join(notes) + ")"
+        prefix = f"{NOTE_PREFIX[:-2]}, for {topic}: " if topic else NOTE_PREFIX
+        chat[-1]["content"] += "\n\n" + prefix + " ".join(notes) + ")"
+    elif topic:
+        chat[-1]["content"] += f"\n\n(Approved topic: {topic})"
     if recent[-1].role == "customer" and looks_like_injection(recent[-1].text):
         chat[-1]["content"] += "\n\n" + INJECTION_NOTE
     return chat

@@ -35,8 +35,18 @@ def test_prompt_holds_the_best_macro_profile_and_rules() -> None:
     # the profile rarely changes: it sits in the cached system message
     assert "Company Name: Acme Outfitters" in system and "Acme" not in user
     assert user.startswith("Where is my refund?")
-    assert NOTE_PREFIX + MACRO_REFUND in user  # the best macro, placeholders untouched
+    # the best macro, placeholders untouched, with the detected intent named
+    assert "(Approved answer you can adapt, for get refund: " + MACRO_REFUND + ")" in user
     assert MACRO_TRACK not in user  # one macro: each costs first-token latency
+
+
+def test_the_intent_is_named_only_when_there_is_one() -> None:
+    turns = [turn("customer", "Where is my refund?")]
+    unsure = build_reply_messages(turns, [MACRO_REFUND], {}, "other")[-1]["content"]
+    assert NOTE_PREFIX + MACRO_REFUND + ")" in unsure and " for " not in unsure
+    no_macro = build_reply_messages(turns, [], {}, "get_refund")[-1]["content"]
+    assert no_macro.endswith("\n\n(Approved topic: get refund)")
+    assert build_reply_messages(turns, [], {}, None)[-1]["content"] == "Where is my refund?"
 
 
 def test_the_conversation_becomes_chat_turns_in_order() -> None:
