@@ -233,7 +233,11 @@ class Engine:
     def switch_local_model(self, settings: Settings, load: Callable[[], ReplyModel]) -> None:
         """Draft with the local model the (new) settings name. ``load`` loads it; if that
         fails, the model in use stays (ModelError raised, naming why), so a bad choice in
-        Settings never leaves the agent without drafts."""
+        Settings never leaves the agent without drafts. No local model loaded now (remote
+        only, drafts off): only the name changes; it loads when a mode needs it."""
+        if self.generator is None:
+            self.local_name = local_model_name(settings["llm.model"])
+            return
         new = load()  # ModelError: nothing changed
         old, self.generator = self.generator, new
         self.local_name = local_model_name(settings["llm.model"])

@@ -136,9 +136,7 @@ def export_hf(hf_dir: Path, adapter: Path | None = ADAPTER_DIR) -> None:
 
 def merge_adapter(model: Any, adapter: Path = ADAPTER_DIR) -> Any:
     """The base with the fine-tuned LoRA adapter folded into its weights (fp32)."""
-    import torch
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
-    from safetensors.torch import load_file
+    from peft import LoraConfig, get_peft_model
 
     config = json.loads((adapter / "adapter_config.json").read_text())
     lora = LoraConfig(
@@ -148,13 +146,23 @@ def merge_adapter(model: Any, adapter: Path = ADAPTER_DIR) -> Any:
         target_modules=config["target_modules"],
     )
     peft_model = get_peft_model(model, lora)
-    state = load_file(str(adapter / "adapter_model.safetensors"))
+    load_adapter_weights(peft_model, adapter)
+    return peft_model.merge_and_unload()
+
+
+def load_adapter_weights(peft_model: Any, folder: Path) -> None:
+    """Put a saved adapter's weights (fp16 on disk) into ``peft_model``'s LoRA layers (the
+    merge above; ``models.reply_lora`` continuing a saved adapter)."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    state = load_file(str(folder / "adapter_model.safetensors"))
     result = set_peft_model_state_dict(
         peft_model, {k: v.to(torch.float32) for k, v in state.items()}
     )
     if result.unexpected_keys:
         raise RuntimeError(f"adapter does not fit the base: {result.unexpected_keys[:3]}")
-    return peft_model.merge_and_unload()
 
 
 def run_builder(hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:

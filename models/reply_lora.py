@@ -212,6 +212,8 @@ def train(
 
     model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **LORA))  # type: ignore[arg-type]
     if start_from is not None:
+        from models.llm import load_adapter_weights
+
         load_adapter_weights(model, start_from)
     before = dev_loss(model, dev_items, pad_id)
     log(f"dev loss before: {before:.3f}")
@@ -308,18 +310,6 @@ def main() -> int:
     )
     print(json.dumps(record))
     return 0
-
-
-def load_adapter_weights(model: Any, folder: Path) -> None:
-    """Put a saved adapter's weights (fp16 on disk) into ``model``'s LoRA layers."""
-    import torch
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    state = load_file(str(folder / "adapter_model.safetensors"))
-    result = set_peft_model_state_dict(model, {k: v.to(torch.float32) for k, v in state.items()})
-    if result.unexpected_keys:
-        raise RuntimeError(f"adapter does not fit the base: {result.unexpected_keys[:3]}")
 
 
 def save(model: Any, out: Path) -> None:

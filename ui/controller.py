@@ -290,12 +290,8 @@ class Controller(QObject):
         def work(cancel: threading.Event) -> Engine | None:
             if self.desk is None:
                 return None
-            engine = self.desk.engine
-            if engine.generator is None:  # not in use now: loaded when a mode needs it
-                engine.local_name = local_model_name(settings["llm.model"])
-            else:
-                engine.switch_local_model(settings, self._local_model)
-            return engine
+            self.desk.engine.switch_local_model(settings, self._local_model)
+            return self.desk.engine
 
         def done(engine: Engine | None) -> None:
             if engine is not None:

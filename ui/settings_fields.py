@@ -166,15 +166,10 @@ class FieldEditor:
     def _make_input(self, setting: Setting, value: Any) -> QWidget:
         if setting.type is bool:
             return QCheckBox(self.label)
-        if setting.name in DYNAMIC_CHOICES:
+        if setting.name in DYNAMIC_CHOICES or setting.choices:
             combo = QComboBox()
-            for choice, text in DYNAMIC_CHOICES[setting.name](value):
+            for choice, text in self._choices(setting, value):
                 combo.addItem(text, choice)
-            return self._guard_wheel(combo)
-        if setting.choices:
-            combo = QComboBox()
-            for choice in setting.choices:
-                combo.addItem(CHOICE_LABELS.get(choice, str(choice).capitalize()), choice)
             return self._guard_wheel(combo)
         if setting.type is int:
             spin = QSpinBox()
@@ -190,6 +185,13 @@ class FieldEditor:
             dspin.setSingleStep(0.05 if dspin.maximum() - dspin.minimum() <= 10 else 0.5)
             return self._guard_wheel(dspin)
         return QLineEdit()
+
+    @staticmethod
+    def _choices(setting: Setting, value: Any) -> list[tuple[Any, str]]:
+        """(value, label) for a combo box: what is installed, or the declared choices."""
+        if setting.name in DYNAMIC_CHOICES:
+            return DYNAMIC_CHOICES[setting.name](value)
+        return [(c, CHOICE_LABELS.get(c, str(c).capitalize())) for c in setting.choices or ()]
 
     @staticmethod
     def _range(setting: Setting, value: Any, low: float, high: float) -> tuple[float, float]:

@@ -40,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--name",
-        default="smollm2-135m-agents",
-        help="the local model the refined reply model is installed as (default %(default)s)",
+        help="the local model the refined reply model is installed as "
+        "(default smollm2-135m-agents, models.retrain_adapter.DEFAULT_NAME)",
     )
     p.add_argument(
         "--eval-rows",
@@ -151,6 +151,7 @@ def _adapter(args: argparse.Namespace, lines: Any, dev: Any) -> int:
     except ImportError as e:
         _err(f"error: refining the reply model needs the build tools ({e.name} is missing)")
         return 1
+    name = args.name or ra.DEFAULT_NAME
     replies = ra.reply_examples(lines, dev)
     print(f"replies for the reply model: {replies.summary()}")
     if len(replies.examples) < ra.MIN_REPLIES:
@@ -161,7 +162,7 @@ def _adapter(args: argparse.Namespace, lines: Any, dev: Any) -> int:
         return 1
     try:
         verdict, _ = ra.retrain_adapter(
-            replies.examples, args.name, args.eval_rows, args.dry_run, log=_err
+            replies.examples, name, args.eval_rows, args.dry_run, log=_err
         )
     except (artifacts.ModelError, RuntimeError, OSError) as e:
         _err(f"error: the reply model could not be retrained: {e}")
@@ -170,10 +171,10 @@ def _adapter(args: argparse.Namespace, lines: Any, dev: Any) -> int:
         print(f"reply model not installed: {'; '.join(verdict.reasons)}")
         return 1
     if args.dry_run:
-        print(f"dry run: the refined reply model drafts no worse; would install as {args.name}")
+        print(f"dry run: the refined reply model drafts no worse; would install as {name}")
         return 0
     print(
-        f"installed: local model {args.name}; choose it in Settings > Language model "
-        f"(or set llm.model = {args.name!r}); the current model is unchanged"
+        f"installed: local model {name}; choose it in Settings > Language model "
+        f"(or set llm.model = {name!r}); the current model is unchanged"
     )
     return 0
