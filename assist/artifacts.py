@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assist.bundle import frozen, model_fix_hint
 from assist.paths import models_dir
 
 COMPONENTS = ("encoder", "heads", "llm")
@@ -47,7 +48,8 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def _rebuild_hint(component: str) -> str:
-    return f"rebuild it with `assist models build --force {component}`"
+    # a packaged app cannot rebuild its models: it says to reinstall (assist.bundle)
+    return model_fix_hint(component)
 
 
 def current_hash(component: str, root: Path | None = None) -> str | None:
@@ -63,6 +65,10 @@ def locate(component: str, root: Path | None = None) -> Artifact:
     root = root or models_dir()
     digest = current_hash(component, root)
     if digest is None:
+        if frozen():  # a packaged app's models are installed with it, not built
+            raise ModelError(
+                f"model '{component}' is missing from {root}: {model_fix_hint(component)}"
+            )
         raise ModelError(f"model '{component}' is not built in {root}: run `assist models build`")
     path = root / component / digest
     manifest_path = path / MANIFEST

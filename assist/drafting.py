@@ -49,7 +49,7 @@ class DraftRequest:
     message_index: int  # the customer message it answers
     messages: list[dict[str, str]]  # the prompt
     params: SamplingParams
-    macros: list[str]  # the macro texts the prompt shows (facts the draft may use)
+    macros: list[str]  # the answers the prompt shows, macros or a past reply (facts it may use)
     retrieved: list[Suggestion]  # their citations go with the draft
     profile: CompanyProfile
     language: str = "en"  # the customer's (``assist.language``): a server is asked to use it

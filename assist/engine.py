@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assist import language, placeholders
-from assist.artifacts import ModelError
+from assist.artifacts import ModelError, locate
 from assist.conversation import Conversation
 from assist.drafting import DraftRequest, write_draft
 from assist.entities import extract_entities
@@ -33,6 +33,7 @@ from assist.prompt import MAX_MACROS, build_reply_messages
 from assist.remote.errors import RemoteError
 from assist.remote.reply_model import RemoteReplyModel
 from assist.remote.setup import open_remote
+from assist.reply_memory import ReplyMemory
 from assist.retrieval import Library
 from assist.runtime.generator import Generator, ReplyModel, SamplingParams
 from assist.runtime.generator_process import GeneratorProcess
@@ -84,6 +85,8 @@ class Engine:
         self.remote_mode = "local"
         self.remote_error: str | None = None  # why a configured server is not used
         self.local_name = local_model_name(settings["llm.model"])  # what ``generator`` is
+        # past replies the draft adapts (``assist.reply_memory``); None: the best macro instead
+        self.memory: ReplyMemory | None = None
 
     @classmethod
     def load(
@@ -122,6 +125,8 @@ class Engine:
                 generator_error = str(e)
         engine = cls(text_models, library, generator, profile, settings)
         engine.generator_error = generator_error
+        if drafts and retrieval:
+            engine.memory = load_memory(text_models, models_root)
         if remote is not None:
             engine.remote, engine.remote_mode = remote.model, remote.mode
             engine.remote_error = remote.problem
@@ -300,10 +305,10 @@ class Engine:
         by the first model of the chain that manages (``assist.drafting``)."""
         last = conv.last_customer
         assert last is not None and last.analysis is not None
-        macros = [s.text for s in retrieved[:MAX_MACROS]]  # what the prompt shows
+        notes = self.reply_notes(conv, retrieved)  # what the prompt shows
         messages = build_reply_messages(
             [t.message for t in conv.turns[: last.index + 1]],  # the prompt keeps the last few
-            macros,
+            notes,
             self.profile.described_facts(),
             last.analysis.intent.label,
         )
@@ -315,12 +320,28 @@ class Engine:
             last.index,
             messages,
             params,
-            macros,
+            notes,
             retrieved,
             self.profile,
             last.analysis.language,
         )
         yield from write_draft(self._draft_models(), draft, cancel)
+
+    def reply_notes(
+        self, conv: Conversation, retrieved: list[Suggestion], exclude: str | None = None
+    ) -> list[str]:
+        """The answers the prompt offers to adapt: the nearest past reply of the detected
+        intent, its slots filled from this conversation, when the memory has one; else the
+        best retrieved macros. ``exclude``: a message whose own reply must not be used (the
+        training recipe asks for a neighbour's)."""
+        last = conv.last_customer
+        macros = [s.text for s in retrieved[:MAX_MACROS]]
+        if self.memory is None or last is None or last.analysis is None:
+            return macros
+        hit = self.memory.nearest(last.analysis.embedding, last.analysis.intent.label, exclude)
+        if hit is None:
+            return macros
+        return [placeholders.fill(hit[0].reply, conv.slots, self.profile).text]
 
     def warm_up(self) -> None:
         """Prefill the generator's cache with the fixed start of every prompt (system rules and
@@ -371,3 +392,16 @@ class Engine:
                 extra = self.retrieve(conv, len(out) + 1)[len(out) :]
                 out.extend(extra)
         return out
+
+
+def load_memory(embedder: TextModels, models_root: Path | None = None) -> ReplyMemory | None:
+    """The bundled reply model's past replies, or None (no bundled model, or a damaged file:
+    drafts then adapt the best macro, and the log says why)."""
+    from assist.paths import cache_dir
+
+    try:
+        folder = locate("llm", models_root).path
+        return ReplyMemory.load(folder, embedder, cache_dir())
+    except (ModelError, ValueError, OSError) as e:
+        log.warning("past replies not used: %s", e)
+        return None

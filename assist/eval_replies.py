@@ -8,7 +8,8 @@ asked (nearest train-reply centroid of the shared encoder), and "unfinished" cou
 that stop mid-sentence (``whole_sentences`` keeps a cut draft whose last full stop comes
 before its middle). Every system is scored on the same dev rows with the same sources, so
 the generated draft is compared with what the agent would get without a language model: the
-best macro, or the reply to the most similar train message of the same intent. Texts are
+best macro, or the reply to the most similar train message of the same intent; and with the
+past reply the model's prompt offered, copied as it is ("past_reply"). Texts are
 scored as the agent sees them (placeholders filled from the profile); the references keep
 Bitext's ``{{Placeholder}}`` slots.
 """
@@ -202,13 +203,15 @@ def evaluate_replies(
     dev_msg = tm.encode([ex.message for ex in dev])
     facts = list(engine.profile.facts().values())
 
-    macro, nearest, sources = [], [], []
+    macro, nearest, past, sources = [], [], [], []
     for i, ex in enumerate(dev):
         cid = f"eval-replies-{i}"
         engine.add_message(Message(cid, "customer", ex.message))
         conv = engine.conversation(cid)
         shown = engine.retrieve(conv, max(1, engine.retrieval_count()))[:MAX_MACROS]
-        sources.append([ex.message, *(s.text for s in shown), *facts])
+        notes = engine.reply_notes(conv, shown)  # what the model's prompt offers to adapt
+        past.append(notes[0] if notes and notes[0] not in (s.text for s in shown) else "")
+        sources.append([ex.message, *notes, *(s.text for s in shown), *facts])
         top = engine.retrieve(conv, 1)
         macro.append(top[0].text if top else "")
         same = [j for j, t in enumerate(train) if t.intent == ex.intent]
@@ -224,6 +227,8 @@ def evaluate_replies(
         systems["baseline_model"] = _baseline_drafts(engine, baseline_model, dev, seed)
     systems["macro"] = Candidates(macro)
     systems["nearest_train"] = Candidates(nearest)
+    if engine.memory is not None:  # the past reply the model adapts, copied as it is
+        systems["past_reply"] = Candidates([p or m for p, m in zip(past, macro, strict=True)])
 
     ref_emb = tm.encode([ex.reply for ex in dev])
     scores = {

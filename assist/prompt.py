@@ -2,12 +2,13 @@
 
 Why it looks like this: SmolLM2-135M was instruction-tuned on plain chats, and it answers best
 when the conversation *is* the chat: customer turns as ``user`` messages, the agent's replies as
-``assistant`` messages, and the best retrieved macro attached to the last customer message as
-the answer to adapt. A layout with the transcript fenced in tags and notes after it (tried
-first) made it continue the transcript or "rewrite the text" instead of replying. Every prompt
-token costs first-token latency, so the system message is a few rules plus the rarely changing
-shop profile, and only the last turns are kept, each clipped; earlier turns keep their exact
-text from one request to the next, so the generator reuses its cached prefix.
+``assistant`` messages, and the answer to adapt attached to the last customer message: the
+nearest past reply of the intent (``assist.reply_memory``), or the best retrieved macro. A
+layout with the transcript fenced in tags and notes after it (tried first) made it continue
+the transcript or "rewrite the text" instead of replying. Every prompt token costs first-token
+latency, so the system message is a few rules plus the rarely changing shop profile, and only
+the last turns are kept, each clipped; earlier turns keep their exact text from one request to
+the next, so the generator reuses its cached prefix.
 
 The customer's words reach the model as the customer's words: a small model may follow an
 instruction written in them, which is why every draft is repaired against the conversation,
@@ -43,7 +44,7 @@ INJECTION_NOTE = (
 
 MAX_TURNS = 6  # older turns rarely change the next reply and cost prefill time
 MAX_TURN_CHARS = 600
-MAX_MACRO_CHARS = 320  # ~70 tokens: each note token costs ~1.5 ms of first-token latency
+MAX_MACRO_CHARS = 900  # ~200 tokens (a whole past reply); each costs ~1.5 ms of first token
 MAX_MACROS = 1
 
 

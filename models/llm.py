@@ -26,6 +26,10 @@ The intermediate fp32 checkpoint lives in a temp dir that is always deleted.
 The fine-tuned reply adapter (``resources/adapters/reply-lora/``, trained by
 ``models/reply_lora.py``, see its README) is merged into the fp32 weights before the export,
 when it is there; its files are part of the recipe hash, so a new adapter rebuilds the model.
+
+Beside the ONNX folder the artifact holds ``past_replies.jsonl``: the train split's replies,
+generalised (``assist.reply_memory``), which the engine offers the model as the answer to adapt
+(the adapter was trained with them in the prompt). Dev rows are never in it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from assist.artifacts import sha256_file
+from assist.paths import data_dir
 from models.common import package_version
 from models.common import recipe_hash as _recipe_hash
 
@@ -90,11 +95,35 @@ def adapter_files() -> list[Path]:
     return [ADAPTER_DIR / n for n in ADAPTER_FILES if (ADAPTER_DIR / n).exists()]
 
 
+def memory_sources() -> list[Path]:
+    """The code that decides which past replies ship and how they are generalised."""
+    import assist.datasets
+    import assist.reply_data
+    import assist.reply_memory
+
+    mods = (assist.datasets, assist.reply_data, assist.reply_memory)
+    return [Path(m.__file__) for m in mods if m.__file__]
+
+
+def write_memory(staging: Path) -> int:
+    """The past replies (train split only) and their messages' vectors, by the built encoder,
+    into the artifact; returns how many."""
+    from assist.paths import cache_dir
+    from assist.reply_data import reply_split
+    from assist.reply_memory import ReplyMemory, past_replies
+    from assist.runtime.text_models import TextModels
+
+    encoder = TextModels.load(staging.parent)  # the store being built (staging is inside it)
+    memory = ReplyMemory.encode(past_replies(reply_split("train")), encoder, cache_dir())
+    memory.save(staging, encoder)
+    return len(memory)
+
+
 def recipe_hash() -> str:
     return _recipe_hash(
         COMPONENT,
-        sources=[Path(__file__)],
-        data=adapter_files(),
+        sources=[Path(__file__), *memory_sources()],
+        data=[*adapter_files(), data_dir() / "bitext" / "pairs.csv"],
         extra={
             "source": [SOURCE_PACKAGE, package_version(SOURCE_PACKAGE)],
             "builder": BUILDER_OPTIONS,
@@ -233,6 +262,7 @@ def build_into(staging: Path) -> dict[str, Any]:
         run_builder(work / "hf", work / "onnx", work / "cache")
         tune_config(work / "onnx")
         shutil.copytree(work / "onnx", staging / ONNX_DIR)
+    past = write_memory(staging)
     metrics = measure(staging / ONNX_DIR)
     return {
         "name": "SmolLM2-135M-Instruct, int4 ONNX (onnxruntime-genai)",
@@ -256,6 +286,7 @@ def build_into(staging: Path) -> dict[str, Any]:
             }
             for f in adapter_files()
         ],
+        "past_replies": past,
         "metrics": metrics,
         "hardware": {
             "machine": platform.machine(),

@@ -10,7 +10,10 @@ the customer's message, and the best macro the app's own retrieval ranks for it)
 is the Bitext agent's reply. So the model is trained to adapt the macro to the message, in the
 register of real agents, and to leave ``{{Slots}}`` where the facts are unknown (the app fills
 them from the conversation and the profile afterwards, or leaves them visible): the packaged
-model instead wrote fluent text that ignored the facts and invented URLs.
+model instead wrote fluent text that ignored the facts and invented URLs. Since stage 3 the note
+is, as in the app, the nearest *other* past reply of the intent (``assist.reply_memory``; one
+example in ``MACRO_EVERY`` keeps the macro): rewriting a short macro, the model lost the steps
+that a neighbour's whole reply carries (see the model card).
 
 Why LoRA on every linear layer, rank 8: on two CPU cores a full fine-tune step runs ~150
 tokens/s; a low-rank adapter needs no optimizer state for the 135M base weights, and rank 8 on
@@ -38,9 +41,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assist.paths import repo_root
+from assist.paths import cache_dir, repo_root
 from assist.prompt import build_reply_messages
 from assist.reply_data import ReplyExample, reply_split
+from assist.reply_memory import ReplyMemory, past_replies
 from assist.types import Message
 
 ADAPTER_DIR = repo_root() / "resources" / "adapters" / "reply-lora"
@@ -51,11 +55,12 @@ LORA = {
     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 }
 MAX_TARGET_TOKENS = 200
-MAX_PROMPT_TOKENS = 400
+MAX_PROMPT_TOKENS = 600
 LEARNING_RATE = 3e-4
 MICRO_BATCH = 4
 ACCUMULATE = 2
 SEED = 1234
+MACRO_EVERY = 8
 
 
 def trim_reply(text: str, tokenizer: Any, limit: int = MAX_TARGET_TOKENS) -> str:
@@ -75,22 +80,31 @@ def trim_reply(text: str, tokenizer: Any, limit: int = MAX_TARGET_TOKENS) -> str
 
 
 def prompts(examples: list[ReplyExample]) -> list[list[dict[str, str]]]:
-    """The engine's prompt for each example, with the macro the app's retrieval ranks first."""
+    """The engine's prompt for each example: the note is what the engine shows, the nearest
+    *other* past reply of the intent (``assist.reply_memory``), for one in ``MACRO_EVERY`` the
+    macro the app's retrieval ranks first."""
     from assist.engine import Engine
     from assist.profile import example_profile
 
     engine = Engine.load(generate=False)
     profile = example_profile()
     engine.profile = profile
+    engine.memory = ReplyMemory.encode(
+        past_replies(reply_split("train")), engine.text_models, cache_dir()
+    )
     out = []
     for i, ex in enumerate(examples):
         conv = engine.conversation(f"train-{i}")
         engine.add_message(Message(conv.conversation_id, "customer", ex.message))
-        macros = [s.text for s in engine.retrieve(conv, 1)]
+        retrieved = engine.retrieve(conv, 1)
+        if i % MACRO_EVERY == 0:  # some notes stay macros: what drafts get without a memory
+            notes = [s.text for s in retrieved]
+        else:
+            notes = engine.reply_notes(conv, retrieved, exclude=ex.message)
         out.append(
             build_reply_messages(
                 [Message(conv.conversation_id, "customer", ex.message)],
-                macros,
+                notes,
                 profile.described_facts(),
                 ex.intent,
             )

@@ -81,7 +81,8 @@ def test_eval_replies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main([*argv, "--baseline-model", str(baseline)]) == 0
     table = capsys.readouterr().out
     names = [line.split()[0] for line in table.splitlines()[2:-1]]
-    assert names == ["model", "baseline_model", "macro", "nearest_train"]
+    # the bundled model ships its past replies: the one it adapts is scored copied, too
+    assert names == ["model", "baseline_model", "macro", "nearest_train", "past_reply"]
     report = json.loads(out.read_text())
     assert report["n"] == 3 and len(report["examples"]) == 3
     for name, row in report["systems"].items():

@@ -18,3 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--view", choices=VIEWS, default="main", help="what --screenshot shows")
     p.add_argument("--no-listen", action="store_true", help="don't start the ingestion API")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the install without a window: load the models, analyse one message, draft "
+        "a short reply, print a JSON summary; exit 0 if all passed",
+    )

@@ -18,6 +18,10 @@ def has_display() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.self_test:  # headless (Qt's offscreen platform): needs no display
+        from ui.self_test import run as self_test
+
+        return self_test(generate=not args.no_generate)
     if not has_display():
         print(
             "assist app: no display found (DISPLAY/WAYLAND_DISPLAY unset); showing the terminal "

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from assist import __version__
+from assist import __version__, bundle
 from assist.artifacts import ModelError
 from assist.settings import SettingsError
 
@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     # the app's generator runs in a spawned child process; in a frozen (packaged) build the
     # child re-enters here, and this hands it to multiprocessing instead of the CLI
     multiprocessing.freeze_support()
+    bundle.configure()  # a packaged app reads the models it carries
     # commands report problems on stderr themselves; the app and `assist serve` also log to
     # the profile's log file (assist.logs) — never Python's last-resort stderr echo
     logging.getLogger().addHandler(logging.NullHandler())
