@@ -28,6 +28,7 @@ from assist.events import (
     GenerationFailed,
     SuggestionsReady,
 )
+from assist.paths import cache_dir
 from assist.profile import CompanyProfile, load_profile
 from assist.prompt import MAX_MACROS, build_reply_messages
 from assist.remote.errors import RemoteError
@@ -397,8 +398,6 @@ class Engine:
 def load_memory(embedder: TextModels, models_root: Path | None = None) -> ReplyMemory | None:
     """The bundled reply model's past replies, or None (no bundled model, or a damaged file:
     drafts then adapt the best macro, and the log says why)."""
-    from assist.paths import cache_dir
-
     try:
         folder = locate("llm", models_root).path
         return ReplyMemory.load(folder, embedder, cache_dir())

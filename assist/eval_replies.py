@@ -210,7 +210,7 @@ def evaluate_replies(
         conv = engine.conversation(cid)
         shown = engine.retrieve(conv, max(1, engine.retrieval_count()))[:MAX_MACROS]
         notes = engine.reply_notes(conv, shown)  # what the model's prompt offers to adapt
-        past.append(notes[0] if notes and notes[0] not in (s.text for s in shown) else "")
+        past.append(notes[0] if notes else "")  # the macro itself when no past reply fits
         sources.append([ex.message, *notes, *(s.text for s in shown), *facts])
         top = engine.retrieve(conv, 1)
         macro.append(top[0].text if top else "")
@@ -228,7 +228,7 @@ def evaluate_replies(
     systems["macro"] = Candidates(macro)
     systems["nearest_train"] = Candidates(nearest)
     if engine.memory is not None:  # the past reply the model adapts, copied as it is
-        systems["past_reply"] = Candidates([p or m for p, m in zip(past, macro, strict=True)])
+        systems["past_reply"] = Candidates(past)
 
     ref_emb = tm.encode([ex.reply for ex in dev])
     scores = {

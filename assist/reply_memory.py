@@ -75,10 +75,10 @@ class ReplyMemory:
             raise ValueError("ReplyMemory: one vector per past reply")
         self.items = tuple(items)
         self.vectors = np.asarray(vectors, dtype=np.float32)
-        self._by_intent: dict[str, np.ndarray] = {}
-        for intent in {p.intent for p in self.items}:
-            rows = [i for i, p in enumerate(self.items) if p.intent == intent]
-            self._by_intent[intent] = np.array(rows, dtype=np.int64)
+        rows: dict[str, list[int]] = {}
+        for i, p in enumerate(self.items):
+            rows.setdefault(p.intent, []).append(i)
+        self._by_intent = {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -152,13 +152,10 @@ def past_replies(rows: Iterable[ReplyExample]) -> list[PastReply]:
     return out
 
 
-def write_jsonl(items: Iterable[PastReply], path: Path) -> int:
-    n = 0
+def write_jsonl(items: Iterable[PastReply], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for item in items:
             f.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
-            n += 1
-    return n
 
 
 def read_jsonl(path: Path) -> list[PastReply]:
