@@ -48,6 +48,7 @@ from typing import Any
 
 from assist.artifacts import sha256_file
 from assist.paths import data_dir
+from models import encoder as encoder_recipe
 from models.common import package_version
 from models.common import recipe_hash as _recipe_hash
 
@@ -126,6 +127,8 @@ def recipe_hash() -> str:
         data=[*adapter_files(), data_dir() / "bitext" / "pairs.csv"],
         extra={
             "source": [SOURCE_PACKAGE, package_version(SOURCE_PACKAGE)],
+            # the shipped past_replies.npz holds the encoder's vectors: a new encoder re-encodes
+            "encoder_recipe_hash": encoder_recipe.recipe_hash(),
             "builder": BUILDER_OPTIONS,
             "context_length": CONTEXT_LENGTH,
             "versions": {
