@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assist.entities.money import MONEY_RE
 from assist.promises import NEGATION, OFFER_NOUN, rx
 
 # The draft talks about its instructions or plays the role a message gave it.
@@ -65,13 +66,9 @@ DEMAND_TERMS = rx(
     OFFER_NOUN + r"|\bfull refund\b|\bfree\b|\d+ ?% ?off\b|\b\d+ ?%|\bdeveloper mode\b|"
     r"\bsystem prompt\b|\bguarantee\w*|\bstore credit\b"
 )
-# An amount of money the injected message names ("a refund of 250 euros", "$40"): a draft
-# repeating the number, with or without the currency, took up the demand.
-_AMOUNT = re.compile(
-    r"[$€£]\s?(\d+(?:[.,]\d+)?)|\b(\d+(?:[.,]\d+)?)\s?(?:euros?|dollars?|pounds?|bucks|usd|eur|"
-    r"gbp|[€$£])",
-    re.IGNORECASE,
-)
+# A number in a draft, compared with the amounts of money the injected message names
+# (``assist.entities.money.MONEY_RE``: "a refund of 250 euros", "$40"): repeating one, with or
+# without the currency, takes up the demand.
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?")
 _WORD = re.compile(r"[a-z0-9']+")
 ECHO_WORDS = 5  # a run this long of the injected message's words is an echo
@@ -120,7 +117,7 @@ def taken_up(sentence: str, message: str) -> str | None:
     for m in DEMAND_TERMS.finditer(sentence):
         if _term(m.group()) in demanded and not NEGATION.search(sentence, 0, m.start()):
             return m.group().lower()
-    amounts = {a or b for a, b in _AMOUNT.findall(message)}
+    amounts = {n for m in MONEY_RE.finditer(message.lower()) for n in _NUMBER.findall(m.group())}
     for m in _NUMBER.finditer(sentence):
         if m.group() in amounts and not NEGATION.search(sentence, 0, m.start()):
             return m.group()
