@@ -60,9 +60,9 @@ class App:
             delay = self.args.quit_after if self.args.quit_after is not None else 20.0
             QTimer.singleShot(int(delay * 1000), self._finish)
         if self.args.view == "compact":
-            QTimer.singleShot(0, self.window.toggle_compact)
+            QTimer.singleShot(0, self.window, self.window.toggle_compact)
         elif self.args.view == "settings":
-            QTimer.singleShot(0, self.window.open_settings)
+            QTimer.singleShot(0, self.window, self.window.open_settings)
 
     def _listen(self, cancel: threading.Event) -> str:
         self.token = ingest_token()

@@ -146,8 +146,10 @@ class Transcript(QWidget):
             self.stack.setCurrentWidget(page)
             added = True
         if added:
+            # Bound to the scrollbar so Qt drops the timer if the page is
+            # deleted first (a window closed in the same event-loop turn).
             bar = page.verticalScrollBar()
-            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
+            QTimer.singleShot(0, bar, lambda: bar.setValue(bar.maximum()))
 
     def bubble_count(self) -> int:
         page = self.stack.currentWidget()
