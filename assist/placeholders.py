@@ -15,6 +15,9 @@ A placeholder is one of three kinds (``classify``):
 
 Names are normalised before lookup: case, spacing and the word "Anonymized" are ignored, so
 "{{Order Number Anonymized}}", "{{order number}}" and "{{Order ID}}" are one slot.
+
+A value that ends with the word the template says next is not doubled: "our {{Website Name}}
+website" with the name "Example Shop website" reads "our Example Shop website".
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from assist.profile import CompanyProfile
 from assist.slots import Slots
 
 PLACEHOLDER_RE = re.compile(r"\{\{([^{}\n]{1,160})\}\}")
+_WITH_NEXT_WORD = re.compile(PLACEHOLDER_RE.pattern + r"(\s+(\w+))?")  # + the word after it
+_LAST_WORD = re.compile(r"(\w+)\W*$")
 Kind = Literal["fact", "label", "literal", "description"]
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -163,7 +168,8 @@ def fill(text: str, slots: Slots, profile: CompanyProfile) -> FillResult:
     unfilled: list[str] = []
 
     def replace(m: re.Match[str]) -> str:
-        token, name = m.group(0), m.group(1)
+        name, after, next_word = m.group(1), m.group(2) or "", m.group(3)
+        token = "{{" + name + "}}"
         kind, key = classify(name)
         value: str | None
         if kind == "fact":
@@ -177,8 +183,11 @@ def fill(text: str, slots: Slots, profile: CompanyProfile) -> FillResult:
         if value is None:
             if token not in unfilled:
                 unfilled.append(token)
-            return token
+            return token + after
         filled[token] = value
-        return value
+        last = _LAST_WORD.search(value)
+        if last and next_word and last.group(1).casefold() == next_word.casefold():
+            return value  # "Example Shop website" + " website": said once
+        return value + after
 
-    return FillResult(PLACEHOLDER_RE.sub(replace, text), filled, unfilled)
+    return FillResult(_WITH_NEXT_WORD.sub(replace, text), filled, unfilled)

@@ -64,6 +64,17 @@ def test_labels_use_profile_wording_or_plain_name() -> None:
     assert result.unfilled == []
 
 
+def test_a_value_ending_in_the_next_word_does_not_double_it() -> None:
+    profile = CompanyProfile(company_name="Acme", website_name="Acme website")
+    template = (
+        "Log in on our {{Website Name}} website, or the {{Website Name}} app.\n{{Website Name}}"
+    )
+    result = fill(template, Slots(), profile)
+    assert result.text == "Log in on our Acme website, or the Acme website app.\nAcme website"
+    # an unknown fact keeps its word after it
+    assert fill("{{Order Number}} number", Slots(), profile).text == "{{Order Number}} number"
+
+
 @pytest.mark.parametrize(
     "variant",
     [
