@@ -331,15 +331,15 @@ class Engine:
     def reply_notes(
         self, conv: Conversation, retrieved: list[Suggestion], exclude: str | None = None
     ) -> list[str]:
-        """The answers the prompt offers to adapt: the nearest past reply of the detected
-        intent, its slots filled from this conversation, when the memory has one; else the
+        """The answers the prompt offers to adapt: the past reply the memory picks for the
+        detected intent, its slots filled from this conversation, when it has one; else the
         best retrieved macros. ``exclude``: a message whose own reply must not be used (the
         training recipe asks for a neighbour's)."""
         last = conv.last_customer
         macros = [s.text for s in retrieved[:MAX_MACROS]]
         if self.memory is None or last is None or last.analysis is None:
             return macros
-        hit = self.memory.nearest(last.analysis.embedding, last.analysis.intent.label, exclude)
+        hit = self.memory.pick(last.analysis.embedding, last.analysis.intent.label, exclude)
         if hit is None:
             return macros
         return [placeholders.fill(hit[0].reply, conv.slots, self.profile).text]

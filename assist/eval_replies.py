@@ -25,32 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz.distance import LCSseq
 
 from assist import placeholders
 from assist.engine import Engine
 from assist.events import GenerationChunk, GenerationDone, GenerationFailed, GenerationStarted
 from assist.grounding import find_invented
+from assist.overlap import rouge_l
 from assist.prompt import MAX_MACROS
 from assist.reply_data import ReplyExample, reply_split
 from assist.types import Message
 
-_TOKEN_RE = re.compile(r"\{\{[^{}]*\}\}|[a-z0-9]+")
 _FINISHED_RE = re.compile(r"[.!?:)\"'*]\s*$")  # ends a sentence, a quote or a list line
-
-
-def words(text: str) -> list[str]:
-    """Lowercased alphanumeric tokens; a ``{{Placeholder}}`` slot is one token."""
-    return _TOKEN_RE.findall(text.lower())
-
-
-def rouge_l(candidate: str, reference: str) -> float:
-    """ROUGE-L F1: the longest common word subsequence, as precision/recall's harmonic mean."""
-    cand, ref = words(candidate), words(reference)
-    if not cand or not ref:
-        return float(cand == ref)
-    lcs = LCSseq.similarity(cand, ref)
-    return 2 * lcs / (len(cand) + len(ref))  # == 2PR/(P+R) with P=lcs/|c|, R=lcs/|r|
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""Past replies the reply model adapts: the nearest earlier (message, reply) of the same intent.
+"""Past replies the reply model adapts: a near, typical earlier (message, reply) of the intent.
 
 Why: on Bitext the best single predictor of an agent's reply is the reply an agent wrote to the
 most similar earlier message of the same intent (ROUGE-L ≈ 0.33 against ≈ 0.22 for the best
 macro), and a 135M model rewriting a short macro loses most of that content. So the prompt shows
-the nearest past reply as the answer to adapt (``assist.prompt``), and the fine-tuned adapter
+such a past reply as the answer to adapt (``assist.prompt``), and the fine-tuned adapter
 was trained on exactly that: a neighbour's reply in the note, the real reply as the target.
 
 A past reply was written to somebody else. The facts of that conversation (its order number,
@@ -15,6 +15,13 @@ The memory ships with the bundled reply model (``past_replies.jsonl`` in the llm
 from the train split by ``models/llm.py``) with its messages' vectors (``past_replies.npz``), so
 the first start does not spend ~30 s encoding them; if the encoder changed since, they are
 encoded once and cached like the library's (``assist.retrieval.index.VectorCache``).
+
+Nearest is not best. Bitext's replies to one intent vary in wording, and the reply to the
+single most similar message is barely better than a random reply of the intent (ROUGE-L 0.354
+against 0.323 on 200 dev rows) while the intent's most typical reply scores 0.388 but loses
+the message's meaning (similarity 0.65 against 0.76). So ``pick`` ranks the intent's replies
+by message similarity plus their ``typicality`` (mean ROUGE-L to the intent's other replies):
+0.377 ROUGE-L at the same similarity (0.762). Typicality ships in ``past_replies.npz`` too.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assist.overlap import rouge_l_words, words
 from assist.reply_data import ReplyExample
 from assist.retrieval.embedder import Embedder, embedder_key
 from assist.retrieval.index import VectorCache, text_hash
@@ -47,6 +55,8 @@ SLOT_OF_ENTITY = {
 }
 _LONG_NUMBER = re.compile(r"(?<![\w{])\d{6,}(?![\w}])")  # an id of that conversation
 MIN_SIMILARITY = 0.35  # below this the "nearest" message is about something else
+TYPICALITY_WEIGHT = 1.0  # typicality's weight against message similarity (both in 0..1)
+TYPICALITY_SAMPLE = 40  # the intent's replies each one is compared with (evenly spaced)
 
 
 @dataclass(frozen=True)
@@ -67,18 +77,43 @@ def generalise(reply: str, entity_type: str = "", entity_value: str = "") -> str
     return _LONG_NUMBER.sub(SLOT_OF_ENTITY["order_id"], text)
 
 
-class ReplyMemory:
-    """Past replies with their messages' vectors; ``nearest`` picks the one to adapt."""
+def _rows_by_intent(items: Sequence[PastReply]) -> dict[str, np.ndarray]:
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(items):
+        rows.setdefault(p.intent, []).append(i)
+    return {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
 
-    def __init__(self, items: Sequence[PastReply], vectors: np.ndarray) -> None:
+
+def typicality(items: Sequence[PastReply]) -> np.ndarray:
+    """Each reply's mean ROUGE-L F1 to up to ``TYPICALITY_SAMPLE`` other replies of its intent
+    (evenly spaced, so the same on every build): how much of it is what agents usually write
+    for that intent. 0 for an intent's only reply. ~1 s for Bitext's 2.5k replies."""
+    toks = [words(p.reply) for p in items]
+    out = np.zeros(len(items), dtype=np.float32)
+    for rows in _rows_by_intent(items).values():
+        k = min(TYPICALITY_SAMPLE, len(rows))
+        sample = rows[(np.arange(k) * len(rows)) // k]
+        for i in rows:
+            others = [rouge_l_words(toks[i], toks[j]) for j in sample if j != i]
+            out[i] = float(np.mean(others)) if others else 0.0
+    return out
+
+
+class ReplyMemory:
+    """Past replies with their messages' vectors and typicality; ``pick`` chooses the one
+    to adapt."""
+
+    def __init__(
+        self, items: Sequence[PastReply], vectors: np.ndarray, typical: np.ndarray | None = None
+    ) -> None:
         if len(items) != len(vectors):
             raise ValueError("ReplyMemory: one vector per past reply")
         self.items = tuple(items)
         self.vectors = np.asarray(vectors, dtype=np.float32)
-        rows: dict[str, list[int]] = {}
-        for i, p in enumerate(self.items):
-            rows.setdefault(p.intent, []).append(i)
-        self._by_intent = {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
+        if typical is None or len(typical) != len(self.items):
+            typical = typicality(self.items)
+        self.typical = np.asarray(typical, dtype=np.float32)
+        self._by_intent = _rows_by_intent(self.items)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -107,36 +142,41 @@ class ReplyMemory:
         try:
             with np.load(folder / VECTORS) as data:
                 key, vectors = str(data["key"]), data["vectors"].astype(np.float32)
+                typical = data.get("typical")
             if key == embedder_key(embedder) and len(vectors) == len(items):
-                return cls(items, vectors)
+                return cls(items, vectors, typical)
             log.info("past replies: vectors of another encoder; encoding the messages")
         except (OSError, ValueError, KeyError) as e:
             log.info("past replies: no usable vectors (%s); encoding the messages", e)
         return cls.encode(items, embedder, cache_root)
 
     def save(self, folder: Path, embedder: Embedder) -> None:
-        """Write the memory and its vectors (fp16: ample for a nearest-neighbour pick)."""
+        """Write the memory, its vectors (fp16: ample for a nearest-neighbour pick) and the
+        replies' typicality."""
         write_jsonl(self.items, folder / FILE)
         key = np.array(embedder_key(embedder))
-        np.savez(folder / VECTORS, key=key, vectors=self.vectors.astype(np.float16))
+        vectors = self.vectors.astype(np.float16)
+        np.savez(folder / VECTORS, key=key, vectors=vectors, typical=self.typical)
 
-    def nearest(
+    def pick(
         self, vector: np.ndarray, intent: str, exclude: str | None = None
     ) -> tuple[PastReply, float] | None:
-        """The past reply whose message is nearest to ``vector`` among ``intent``'s (None when
-        the intent has none, or none is similar enough); ``exclude`` skips a message (a
-        training example must not be shown its own reply)."""
+        """The past reply to adapt among ``intent``'s, with its message's similarity to
+        ``vector``: the best by similarity plus ``TYPICALITY_WEIGHT`` × typicality among those
+        at least ``MIN_SIMILARITY`` similar (None when there is none); ``exclude`` skips a
+        message (a training example must not be shown its own reply)."""
         rows = self._by_intent.get(intent)
         if rows is None or not len(rows):
             return None
-        scores = self.vectors[rows] @ np.asarray(vector, dtype=np.float32)
-        for j in np.argsort(-scores):
-            item = self.items[int(rows[j])]
-            if exclude is not None and item.message == exclude:
-                continue
-            score = float(scores[j])
-            return (item, score) if score >= MIN_SIMILARITY else None
-        return None
+        sims = self.vectors[rows] @ np.asarray(vector, dtype=np.float32)
+        ok = sims >= MIN_SIMILARITY
+        if exclude is not None:
+            ok &= np.array([self.items[int(i)].message != exclude for i in rows])
+        if not ok.any():
+            return None
+        ranked = np.where(ok, sims + TYPICALITY_WEIGHT * self.typical[rows], -np.inf)
+        j = int(np.argmax(ranked))
+        return self.items[int(rows[j])], float(sims[j])
 
 
 def past_replies(rows: Iterable[ReplyExample]) -> list[PastReply]:

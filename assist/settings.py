@@ -74,8 +74,10 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "generation.repetition_penalty",
         float,
-        1.1,
-        "Penalty for repeating tokens.",
+        1.0,
+        "Penalty for repeating tokens already generated (1 = none). Agents' replies say "
+        "'your order' and 'refund' again and again: 1.1 cost the fine-tuned model 0.046 "
+        "ROUGE-L on the dev split.",
         minimum=1.0,
         maximum=2.0,
     ),

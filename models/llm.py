@@ -99,10 +99,11 @@ def adapter_files() -> list[Path]:
 def memory_sources() -> list[Path]:
     """The code that decides which past replies ship and how they are generalised."""
     import assist.datasets
+    import assist.overlap
     import assist.reply_data
     import assist.reply_memory
 
-    mods = (assist.datasets, assist.reply_data, assist.reply_memory)
+    mods = (assist.datasets, assist.overlap, assist.reply_data, assist.reply_memory)
     return [Path(m.__file__) for m in mods if m.__file__]
 
 

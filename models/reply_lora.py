@@ -11,9 +11,10 @@ is the Bitext agent's reply. So the model is trained to adapt the macro to the m
 register of real agents, and to leave ``{{Slots}}`` where the facts are unknown (the app fills
 them from the conversation and the profile afterwards, or leaves them visible): the packaged
 model instead wrote fluent text that ignored the facts and invented URLs. Since stage 3 the note
-is, as in the app, the nearest *other* past reply of the intent (``assist.reply_memory``; one
-example in ``MACRO_EVERY`` keeps the macro): rewriting a short macro, the model lost the steps
-that a neighbour's whole reply carries (see the model card).
+is, as in the app, another past reply of the intent (``assist.reply_memory``: since stage 5
+the one its message's similarity plus its typicality ranks first; one example in
+``MACRO_EVERY`` keeps the macro): rewriting a short macro, the model lost the steps that a
+neighbour's whole reply carries (see the model card).
 
 Why LoRA on every linear layer, rank 8: on two CPU cores a full fine-tune step runs ~150
 tokens/s; a low-rank adapter needs no optimizer state for the 135M base weights, and rank 8 on
@@ -80,9 +81,9 @@ def trim_reply(text: str, tokenizer: Any, limit: int = MAX_TARGET_TOKENS) -> str
 
 
 def prompts(examples: list[ReplyExample]) -> list[list[dict[str, str]]]:
-    """The engine's prompt for each example: the note is what the engine shows, the nearest
-    *other* past reply of the intent (``assist.reply_memory``), for one in ``MACRO_EVERY`` the
-    macro the app's retrieval ranks first."""
+    """The engine's prompt for each example: the note is what the engine shows, the past reply
+    the memory picks among the intent's *others* (``assist.reply_memory``), for one in
+    ``MACRO_EVERY`` the macro the app's retrieval ranks first."""
     from assist.engine import Engine
     from assist.profile import example_profile
 

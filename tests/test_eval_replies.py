@@ -10,7 +10,8 @@ import pytest
 
 from assist.artifacts import locate
 from assist.cli.main import build_parser, main
-from assist.eval_replies import Centroids, format_table, pick_examples, rouge_l, words
+from assist.eval_replies import Centroids, format_table, pick_examples
+from assist.overlap import rouge_l, words
 from assist.reply_data import ReplyExample
 
 

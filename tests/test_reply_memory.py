@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from assist.engine import Engine, load_memory
+from assist.overlap import rouge_l
 from assist.reply_data import ReplyExample
-from assist.reply_memory import FILE, VECTORS, PastReply, ReplyMemory, generalise, past_replies
+from assist.reply_memory import (
+    FILE,
+    VECTORS,
+    PastReply,
+    ReplyMemory,
+    generalise,
+    past_replies,
+    typicality,
+)
 from assist.runtime.text_models import TextModels
 from assist.types import Message
 
@@ -55,24 +64,50 @@ def test_past_replies_keep_one_reply_per_message() -> None:
 def test_the_nearest_message_of_the_intent_wins(encoder: TextModels, tmp_path: Path) -> None:
     memory = ReplyMemory.encode(PAST, encoder, tmp_path)
     query = encoder.encode(["please cancel my order 99887766"])[0]
-    hit = memory.nearest(query, "cancel_order")
+    hit = memory.pick(query, "cancel_order")
     assert hit is not None and hit[0] is memory.items[0] and 0.35 <= hit[1] <= 1.0
     # its own message is skipped (training asks for a neighbour's reply)
-    other = memory.nearest(query, "cancel_order", exclude=PAST[0].message)
+    other = memory.pick(query, "cancel_order", exclude=PAST[0].message)
     assert other is not None and other[0] is memory.items[1]
-    assert memory.nearest(query, "get_refund") is None  # no past reply of that intent
+    assert memory.pick(query, "get_refund") is None  # no past reply of that intent
     unrelated = encoder.encode(["the weather in Lisbon is lovely today"])[0]
-    assert memory.nearest(unrelated, "track_order") is None  # nothing similar enough
+    assert memory.pick(unrelated, "track_order") is None  # nothing similar enough
+
+
+def test_a_typical_reply_beats_a_nearer_odd_one(encoder: TextModels, tmp_path: Path) -> None:
+    usual = "Sorry for the wait. Order {{Order Number}} is on its way and arrives soon."
+    items = [
+        PastReply("where is my order 123", "track_order", "Bananas are yellow, skies are blue."),
+        PastReply("where is my order", "track_order", usual),
+        PastReply("my order has not arrived", "track_order", usual.replace("soon", "in 2 days")),
+        PastReply("order status please", "track_order", usual.replace("Sorry", "So sorry")),
+        PastReply("cancel it", "cancel_order", "Cancelled."),  # an intent's only reply
+    ]
+    typical = typicality(items)
+    odd = np.mean([rouge_l(items[0].reply, p.reply) for p in items[1:4]])
+    assert typical[0] == pytest.approx(odd) and odd < 0.1
+    assert typical[1] == pytest.approx(
+        np.mean([rouge_l(usual, p.reply) for p in (items[0], items[2], items[3])])
+    )
+    assert typical[1] > 0.6 and typical[4] == 0.0
+    memory = ReplyMemory.encode(items, encoder, tmp_path)
+    query = encoder.encode(["where is my order 123"])[0]
+    hit = memory.pick(query, "track_order")
+    # the odd reply's message is the very query (similarity 1) yet the usual reply wins
+    assert hit is not None and hit[0] is memory.items[1] and hit[1] < 1.0
+    assert memory.pick(encoder.encode(["cancel it please"])[0], "cancel_order") is not None
 
 
 def test_saved_vectors_are_used_only_for_the_encoder_that_made_them(
     encoder: TextModels, tmp_path: Path
 ) -> None:
     memory = ReplyMemory.encode(PAST, encoder, tmp_path / "cache")
+    memory.typical = np.array([0.5, 0.25, 0.125], dtype=np.float32)  # not what it computes
     memory.save(tmp_path, encoder)
     loaded = ReplyMemory.load(tmp_path, encoder, tmp_path / "empty-cache")
     assert loaded is not None and loaded.items == memory.items
     assert np.allclose(loaded.vectors, memory.vectors, atol=1e-3)
+    assert loaded.typical.tolist() == [0.5, 0.25, 0.125]  # shipped, not computed again
     assert not (tmp_path / "empty-cache").exists()  # nothing had to be encoded
     # vectors of another encoder (another key): the messages are encoded again, same result
     with np.load(tmp_path / VECTORS) as data:

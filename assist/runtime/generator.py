@@ -60,7 +60,7 @@ class SamplingParams:
     temperature: float = 0.7
     top_k: int = 40
     top_p: float = 0.9
-    repetition_penalty: float = 1.1
+    repetition_penalty: float = 1.0
     max_tokens: int = 160
     seed: int | None = None
     min_tokens: int = 0  # end-of-turn is suppressed before this many tokens (benchmarks)
