@@ -120,16 +120,21 @@ class ReplyMemory:
 
     @classmethod
     def encode(
-        cls, items: Sequence[PastReply], embedder: Embedder, cache_root: Path
+        cls,
+        items: Sequence[PastReply],
+        embedder: Embedder,
+        cache_root: Path,
+        typical: np.ndarray | None = None,
     ) -> ReplyMemory:
         """The memory with its messages encoded, the vectors cached per encoder under
-        ``cache_root`` (a file of its own: the library's cache drops texts it doesn't hold)."""
+        ``cache_root`` (a file of its own: the library's cache drops texts it doesn't hold);
+        ``typical``: the replies' typicality when known (it does not depend on the encoder)."""
         path = cache_root / "retrieval" / embedder_key(embedder) / "past_replies.npz"
         cache = VectorCache(path, embedder)
         messages = [p.message for p in items]
         vectors = cache.vectors(messages) if items else np.zeros((0, 1), np.float32)
         cache.save({text_hash(m) for m in messages})
-        return cls(items, vectors)
+        return cls(items, vectors, typical)
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder, cache_root: Path) -> ReplyMemory | None:
@@ -139,6 +144,7 @@ class ReplyMemory:
         if not path.is_file():
             return None
         items = read_jsonl(path)
+        typical = None
         try:
             with np.load(folder / VECTORS) as data:
                 key, vectors = str(data["key"]), data["vectors"].astype(np.float32)
@@ -148,7 +154,7 @@ class ReplyMemory:
             log.info("past replies: vectors of another encoder; encoding the messages")
         except (OSError, ValueError, KeyError) as e:
             log.info("past replies: no usable vectors (%s); encoding the messages", e)
-        return cls.encode(items, embedder, cache_root)
+        return cls.encode(items, embedder, cache_root, typical)  # typicality kept: same replies
 
     def save(self, folder: Path, embedder: Embedder) -> None:
         """Write the memory, its vectors (fp16: ample for a nearest-neighbour pick) and the
