@@ -366,6 +366,7 @@ class Engine:
             top_k=s["generation.top_k"],
             top_p=s["generation.top_p"],
             repetition_penalty=s["generation.repetition_penalty"],
+            copy_bias=s["generation.copy_bias"],
             max_tokens=s["generation.max_tokens"],
             seed=s["generation.seed"],
         )

@@ -82,6 +82,16 @@ DECLARED: tuple[Setting, ...] = (
         maximum=2.0,
     ),
     Setting(
+        "generation.copy_bias",
+        float,
+        3.0,
+        "Logit bonus for the word that goes on with a phrase of the approved answer the draft "
+        "adapts (0 = none). On 100 dev rows: 0 -> 0.357 ROUGE-L, 2 -> 0.359, 4 -> 0.360, "
+        "8 -> 0.340 (the draft starts copying the customer).",
+        minimum=0.0,
+        maximum=10.0,
+    ),
+    Setting(
         "generation.max_tokens",
         int,
         200,

@@ -3,9 +3,9 @@ model the app can draft with, beside the bundled SmolLM2.
 
 Same recipe as the bundled model (``models/llm.py``): the onnxruntime-genai builder with
 ``BUILDER_OPTIONS`` (int4, CPU, asymmetric blocks of 32, a separate int4 embedding table, the
-output layer pruned to the last position during prefill; none of these is SmolLM-specific:
-``shared_embeddings=false`` works for tied and untied models alike) and ``tune_config``'s
-2048-token context. The result goes to ``<models_dir>/user/<name>/`` with the bundled
+output layer pruned to the last few positions during prefill, ``models.logits_tail``; none
+of these is SmolLM-specific: ``shared_embeddings=false`` works for tied and untied models
+alike) and ``tune_config``'s 2048-token context. The result goes to ``<models_dir>/user/<name>/`` with the bundled
 artifact's layout (``onnx/`` + ``manifest.json`` with the sha256 of every file), built in a
 hidden staging folder beside it and renamed into place only after a smoke inference passed,
 so a failed or interrupted export never leaves a half model under that name.

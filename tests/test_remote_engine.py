@@ -206,9 +206,10 @@ def test_the_same_seed_gives_the_same_draft_from_assist_serve_as_locally(
     remote_off: Engine,
 ) -> None:
     served = Generator.load()
-    server = ServeServer(
-        create_app(ModelWorker(served), "smollm2", None), "127.0.0.1", 0, has_keys=False
-    )
+    # as `assist serve` does: its defaults from the settings (the copy bias is not a request
+    # field, so the server's own applies)
+    app = create_app(ModelWorker(served), "smollm2", None, remote_off.sampling())
+    server = ServeServer(app, "127.0.0.1", 0, has_keys=False)
     server.start()
     try:
         text = "Hi, my parcel has not arrived yet and it has been a week. Can you check?"

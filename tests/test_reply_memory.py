@@ -98,6 +98,26 @@ def test_a_typical_reply_beats_a_nearer_odd_one(encoder: TextModels, tmp_path: P
     assert memory.pick(encoder.encode(["cancel it please"])[0], "cancel_order") is not None
 
 
+def test_a_reply_that_speaks_to_the_message_beats_one_to_a_nearer_message(
+    encoder: TextModels, tmp_path: Path
+) -> None:
+    items = [
+        # the nearer message, but a reply about something else
+        PastReply("can I change my delivery address", "change_shipping_address", "Done."),
+        PastReply(
+            "I need to update the address",
+            "change_shipping_address",
+            "To change your delivery address, open Order History and edit the address.",
+        ),
+    ]
+    memory = ReplyMemory.encode(items, encoder, tmp_path)
+    memory.typical = np.zeros(2, dtype=np.float32)  # typicality out of the way
+    query = encoder.encode(["can I change my delivery address please"])[0]
+    assert float(memory.vectors[0] @ query) > float(memory.vectors[1] @ query)
+    hit = memory.pick(query, "change_shipping_address")
+    assert hit is not None and hit[0] is memory.items[1]
+
+
 def test_saved_vectors_are_used_only_for_the_encoder_that_made_them(
     encoder: TextModels, tmp_path: Path
 ) -> None:
@@ -107,6 +127,8 @@ def test_saved_vectors_are_used_only_for_the_encoder_that_made_them(
     loaded = ReplyMemory.load(tmp_path, encoder, tmp_path / "empty-cache")
     assert loaded is not None and loaded.items == memory.items
     assert np.allclose(loaded.vectors, memory.vectors, atol=1e-3)
+    assert np.allclose(loaded.reply_vectors, memory.reply_vectors, atol=1e-3)
+    assert not np.allclose(memory.reply_vectors, memory.vectors, atol=0.1)
     assert loaded.typical.tolist() == [0.5, 0.25, 0.125]  # shipped, not computed again
     assert not (tmp_path / "empty-cache").exists()  # nothing had to be encoded
     # vectors of another encoder (another key): the messages are encoded again, same result
@@ -114,6 +136,7 @@ def test_saved_vectors_are_used_only_for_the_encoder_that_made_them(
         np.savez(tmp_path / VECTORS, key=np.array("another-encoder"), vectors=data["vectors"])
     again = ReplyMemory.load(tmp_path, encoder, tmp_path / "cache2")
     assert again is not None and np.allclose(again.vectors, memory.vectors, atol=1e-3)
+    assert np.allclose(again.reply_vectors, memory.reply_vectors, atol=1e-3)
     assert list((tmp_path / "cache2" / "retrieval").glob("*/past_replies.npz"))
     assert ReplyMemory.load(tmp_path / "none", encoder, tmp_path) is None
 

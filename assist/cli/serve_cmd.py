@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         top_k=settings["generation.top_k"],
         top_p=settings["generation.top_p"],
         repetition_penalty=settings["generation.repetition_penalty"],
+        copy_bias=settings["generation.copy_bias"],  # the app's local drafts have it too
         max_tokens=min(settings["generation.max_tokens"], args.max_tokens),
     )
     app = create_app(worker, MODEL_NAME, keys, base, max_tokens_cap=args.max_tokens)
