@@ -5,10 +5,11 @@ Same recipe as the bundled model (``models/llm.py``): the onnxruntime-genai buil
 ``BUILDER_OPTIONS`` (int4, CPU, asymmetric blocks of 32, a separate int4 embedding table, the
 output layer pruned to the last few positions during prefill, ``models.logits_tail``; none
 of these is SmolLM-specific: ``shared_embeddings=false`` works for tied and untied models
-alike) and ``tune_config``'s 2048-token context. The result goes to ``<models_dir>/user/<name>/`` with the bundled
-artifact's layout (``onnx/`` + ``manifest.json`` with the sha256 of every file), built in a
-hidden staging folder beside it and renamed into place only after a smoke inference passed,
-so a failed or interrupted export never leaves a half model under that name.
+alike) and ``tune_config``'s 2048-token context. The result goes to
+``<models_dir>/user/<name>/`` with the bundled artifact's layout (``onnx/`` +
+``manifest.json`` with the sha256 of every file), built in a hidden staging folder beside it
+and renamed into place only after a smoke inference passed, so a failed or interrupted export
+never leaves a half model under that name.
 
 The builder loads the whole checkpoint in memory and needs torch and transformers (the build
 extras); a 7B model needs roughly 30 GB of RAM while it is converted, 4-5 GB on disk after.
