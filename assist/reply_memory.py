@@ -169,9 +169,9 @@ class ReplyMemory:
                 typical = data.get("typical")
             if key == embedder_key(embedder) and len(vectors) == len(replies) == len(items):
                 return cls(items, vectors, replies, typical)
-            log.info("past replies: vectors of another encoder; encoding the messages")
+            log.info("past replies: vectors of another encoder; encoding messages and replies")
         except (OSError, ValueError, KeyError) as e:
-            log.info("past replies: no usable vectors (%s); encoding the messages", e)
+            log.info("past replies: no usable vectors (%s); encoding messages and replies", e)
         return cls.encode(items, embedder, cache_root, typical)  # typicality kept: same replies
 
     def save(self, folder: Path, embedder: Embedder) -> None:

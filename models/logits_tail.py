@@ -67,8 +67,7 @@ def widen_logits(onnx_dir: Path, rows: int = TAIL_ROWS) -> bool:
     at = list(graph.node).index(gather)
     graph.node.remove(gather)
     graph.node.remove(unsqueeze)
-    for offset, node in enumerate(new[:1]):
-        graph.node.insert(at + offset, node)
+    graph.node.insert(at, new[0])  # where the pruning was, before the output layer
     graph.node.extend(new[1:])  # after the output layer, which produces their input
     dim = outputs["logits"].type.tensor_type.shape.dim[1]
     dim.ClearField("dim_value")

@@ -61,36 +61,32 @@ def test_pick_token_adds_the_bias_to_the_copy_token_only() -> None:
         SamplingParams(copy_bias=-1)
 
 
+REFUND_NOTE = (
+    "I'm sorry to hear that your refund has not arrived yet. Refunds go back to the original "
+    "payment method within 5-7 business days after we receive the returned item. You can "
+    "follow the status of your return under Order History in your account."
+)
+
+
+def _refund_chat() -> list[dict[str, str]]:
+    turns = [Message("c1", "customer", "I sent my jacket back last week, when do I get my money?")]
+    return build_reply_messages(turns, [REFUND_NOTE], {"Company Name": "Acme"}, "track_refund")
+
+
 @pytest.mark.slow
 @needs_model
 def test_a_copy_bias_keeps_the_draft_closer_to_the_answer_it_adapts() -> None:
-    note = (
-        "I'm sorry to hear that your refund has not arrived yet. Refunds go back to the "
-        "original payment method within 5-7 business days after we receive the returned item."
-    )
-    turns = [Message("c1", "customer", "I sent my jacket back last week, when do I get my money?")]
-    messages = build_reply_messages(turns, [note], {"Company Name": "Acme"}, "track_refund")
     generator = Generator.load()
     try:
-        plain = generator.generate(messages, SamplingParams(temperature=0, max_tokens=80))
+        plain = generator.generate(_refund_chat(), SamplingParams(temperature=0, max_tokens=80))
         biased = SamplingParams(temperature=0, max_tokens=80, copy_bias=3.0)
-        copied = generator.generate(messages, biased)
+        copied = generator.generate(_refund_chat(), biased)
     finally:
         generator.close()
     # greedy, the model wanders off ("assist you with tracking your receipt of your jacket");
     # nudged, it goes on with the note's phrases ("sorry to hear that your jacket has not ...")
-    assert rouge_l(copied, note) > rouge_l(plain, note) + 0.05
+    assert rouge_l(copied, REFUND_NOTE) > rouge_l(plain, REFUND_NOTE) + 0.05
     assert "jacket" in copied  # still this customer's reply, not the note pasted
-
-
-def _refund_chat() -> list[dict[str, str]]:
-    note = (
-        "I'm sorry to hear that your refund has not arrived yet. Refunds go back to the original "
-        "payment method within 5-7 business days after we receive the returned item. You can "
-        "follow the status of your return under Order History in your account."
-    )
-    turns = [Message("c1", "customer", "I sent my jacket back last week, when do I get my money?")]
-    return build_reply_messages(turns, [note], {"Company Name": "Acme"}, "track_refund")
 
 
 @pytest.mark.slow

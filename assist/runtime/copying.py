@@ -43,6 +43,17 @@ class PhraseCopier:
                 return self._source[at]
         return None
 
+    def follow(self, generated: Sequence[int], n: int) -> list[int]:
+        """Up to ``n`` tokens that would go on copying the phrase ``generated`` ends with
+        (the generator's draft, checked in one model call)."""
+        draft: list[int] = []
+        while len(draft) < n:
+            token = self.next_token([*generated, *draft])
+            if token is None:
+                break
+            draft.append(token)
+        return draft
+
 
 def last_turn(ids: Sequence[int], turn_start: int) -> list[int]:
     """The tokens of the prompt's last complete turn: between the last two ``turn_start``

@@ -270,7 +270,6 @@ class Generator:
             rows = np.asarray(self._kv.get_logits()).reshape(1, -1)  # the next position's
             draft: list[int] = []  # tokens appended after the last one, checked by rows[1:]
             guess = min(2, self.logit_rows - 1)  # how many tokens to draft next time
-            accepted_before = 0
             while True:
                 for j, logits in enumerate(rows):
                     if cancel is not None and cancel.is_set():
@@ -302,12 +301,11 @@ class Generator:
                         self._kv.rewind_to(keep)
                         del self._kv_tokens[keep:]
                     break
-                if draft:  # more of the draft accepted next time, or less
-                    full = stats.accepted_tokens - accepted_before == len(draft)
+                if draft:  # the whole draft accepted (row j is the one after it): guess more
+                    full = j == len(draft)
                     guess = min(self.logit_rows - 1, guess + 1) if full else max(1, guess - 1)
                 room = max_tokens - len(generated) - 1
-                draft = self._draft(copier, generated, min(guess, room))
-                accepted_before = stats.accepted_tokens
+                draft = copier.follow(generated, min(guess, room)) if copier is not None else []
                 step = np.array([generated[-1], *draft], dtype=np.int32)
                 try:
                     self._kv.append_tokens(step)
@@ -323,17 +321,6 @@ class Generator:
                 stats.drafted_tokens += len(draft)
         finally:
             self._busy.release()
-
-    @staticmethod
-    def _draft(copier: PhraseCopier | None, generated: list[int], n: int) -> list[int]:
-        """Up to ``n`` tokens that would go on copying the phrase ``generated`` ends with."""
-        draft: list[int] = []
-        while copier is not None and len(draft) < n:
-            token = copier.next_token(generated + draft)
-            if token is None:
-                break
-            draft.append(token)
-        return draft
 
     def generate(self, messages: list[dict[str, str]], params: SamplingParams) -> str:
         """The whole reply at once (the concatenation of ``stream``'s chunks)."""
