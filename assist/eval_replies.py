@@ -118,8 +118,8 @@ def _drafts(engine: Engine, dev: Sequence[ReplyExample], seed: int, tag: str) ->
 def _baseline_drafts(
     engine: Engine, model_dir: Path, dev: Sequence[ReplyExample], seed: int
 ) -> Candidates:
-    """The same drafts from another onnxruntime-genai folder, swapped in for the run."""
-    from assist.runtime.generator import Generator  # onnxruntime-genai: only when asked
+    """The same drafts from another model folder (the builder's layout), swapped in for the run."""
+    from assist.runtime.generator import Generator  # onnxruntime: only when asked
 
     baseline = Generator(model_dir, threads=engine.settings["runtime.threads"] or None)
     saved = engine.generator, engine.remote

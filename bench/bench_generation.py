@@ -1,4 +1,4 @@
-"""Local reply generation speed: int4 ONNX (onnxruntime-genai) vs the same model in PyTorch.
+"""Local reply generation speed: int4 ONNX (onnxruntime, as the app runs it) vs PyTorch.
 
 Prints ONE JSON line. Both run the same realistic prompt (3 conversation turns, 2 retrieved
 macros, profile facts: a few hundred tokens), greedy, the same number of new tokens, in the

@@ -16,6 +16,7 @@ FORBIDDEN_IN_CORE = {
     "torch": "torch is build-time only (models/)",
     "transformers": "transformers is build-time only (models/)",
     "sklearn": "scikit-learn is build-time only (models/)",
+    "onnxruntime_genai": "onnxruntime-genai only builds the LLM (models/); onnxruntime runs it",
     "models": "the runtime must not import the build recipes (except `assist models build`)",
     "ui": "the core must not depend on the desktop app",
 }

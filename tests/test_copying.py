@@ -89,6 +89,37 @@ def test_a_copy_bias_keeps_the_draft_closer_to_the_answer_it_adapts() -> None:
     assert "jacket" in copied  # still this customer's reply, not the note pasted
 
 
+# A model call over several positions computes each one's logits with other kernels than a
+# one-token call (int8 activations): they differ by up to ~0.6 (measured on this model, both
+# before and after models.llm_compact), so where the top two tokens are closer than that the
+# speculative reply may take the other one. Such a tie is the only place the two may part.
+NEAR_TIE = 0.2
+
+
+def _same_but_for_a_near_tie(
+    generator: Generator, messages: list[dict[str, str]], params: SamplingParams, a: str, b: str
+) -> None:
+    """``a`` (speculative) equals ``b`` (one token per call) up to where ``b``'s own logits,
+    recomputed one token per call, nearly tie between the two replies' next tokens."""
+    if a == b:
+        return
+    tokenizer = generator._tokenizer
+    ta, tb = tokenizer.encode(a), tokenizer.encode(b)
+    i = next((k for k, (x, y) in enumerate(zip(ta, tb, strict=False)) if x != y), None)
+    assert i is not None, (a, b)  # one is a prefix of the other: a token limit, not a tie
+    ids = generator.encode(messages)
+    cache = generator._model.new_cache()
+    for start in range(0, ids.size, 32):  # the generator's prefill chunks
+        logits = cache.append(ids[start : start + 32])[-1]
+    for token in tb[:i]:
+        logits = cache.append(np.array([token]))[-1]
+    assert generator._turn_start is not None
+    copy = PhraseCopier(last_turn(ids.tolist(), generator._turn_start)).next_token(tb[:i])
+    if copy is not None:
+        logits[copy] += params.copy_bias
+    assert abs(float(logits[ta[i]] - logits[tb[i]])) < NEAR_TIE, (i, a, b)
+
+
 @pytest.mark.slow
 @needs_model
 def test_drafted_tokens_are_checked_several_per_step_with_the_same_reply() -> None:
@@ -104,7 +135,7 @@ def test_drafted_tokens_are_checked_several_per_step_with_the_same_reply() -> No
         generator.logit_rows = 1  # one token per step, as a pruned model decodes
         slow = generator.generate(messages, params)
         assert generator.last_stats.model_calls == generator.last_stats.generated_tokens
-        assert fast == slow
+        _same_but_for_a_near_tie(generator, messages, params, fast, slow)
         generator.logit_rows = TAIL_ROWS
         # the cache after a step's rejected tokens were rewound serves the next request: the
         # same reply as from an empty cache

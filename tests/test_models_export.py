@@ -222,7 +222,7 @@ def test_switching_models_keeps_the_old_one_when_the_new_one_fails(tmp_path: Pat
     assert isinstance(engine.generator, Generator)
     assert engine.generator.model_dir == root / "user" / "linked" / "onnx"
     assert engine.describe_drafts() == "linked"
-    assert bundled._model is None  # the old one was closed (its memory given back)
+    assert bundled.closed  # the old one was closed (its memory given back)
     gone = Settings({"llm.model": "gone"})
     with pytest.raises(ModelError, match="'gone'"):
         engine.switch_local_model(gone, lambda: load_local_model(gone, True, root))

@@ -32,7 +32,16 @@ def test_spec_parses_and_reads_the_version_from_pyproject():
     ast.parse(source)  # valid Python (PyInstaller executes it)
     assert '["project"]["version"]' in source and "pyproject.toml" in source
     assert _pyproject_version() == __version__
-    for banned in ("torch", "transformers", "peft", "sklearn", "gguf", "accelerate", '"onnx"'):
+    banned_list = (
+        "torch",
+        "transformers",
+        "peft",
+        "sklearn",
+        "gguf",
+        '"onnx"',
+        "onnxruntime_genai",
+    )
+    for banned in banned_list:
         assert banned in source.split("EXCLUDES = [", 1)[1].split("]", 1)[0], banned
 
 
@@ -137,7 +146,7 @@ def test_linux_bundle_builds_and_passes_its_self_test():
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["size_mb"] <= report["max_mb"]  # the 350 MB target: reported, see README
+    assert report["within_budget"] and report["size_mb"] <= report["budget_mb"] <= 350
     assert '"frozen": true' in out.stdout
 
 
@@ -160,3 +169,55 @@ def test_self_test_names_damaged_models(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     with pytest.raises(ModelError, match="sha256 mismatch.*reinstall Assist"):
         check_models()
+
+
+_ICU_SMOKE = """
+import ctypes, sys
+lib = sys.argv[1]
+uc = ctypes.CDLL(lib + "/libicuuc.so.73")  # RUNPATH $ORIGIN: loads the trimmed libicudata
+i18n = ctypes.CDLL(lib + "/libicui18n.so.73")
+for f in (uc.ucnv_open_73, i18n.ucol_open_73):
+    f.restype = ctypes.c_void_p
+def ok(f, name):
+    err = ctypes.c_int(0)
+    handle = f(name, ctypes.byref(err))
+    return handle is not None and err.value <= 0
+maps = open("/proc/self/maps").read()
+print(ok(i18n.ucol_open_73, b"en_US"), ok(uc.ucnv_open_73, b"windows-1252"),
+      ok(uc.ucnv_open_73, b"Shift_JIS"), ok(uc.ucnv_open_73, b"ibm-37"),
+      lib + "/libicudata.so.73" in maps)
+"""
+
+
+def test_trim_icu_keeps_a_loadable_fraction_of_qts_icu_data(tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PySide6 ships its own ICU only on Linux")
+    import PySide6
+
+    qt_lib = Path(PySide6.__file__).parent / "Qt" / "lib"
+    source = qt_lib / "libicudata.so.73"
+    if not source.is_file():
+        pytest.skip(f"no {source} (another PySide6 version: update the test)")
+    trim = [sys.executable, str(PACKAGING / "trim_icu.py"), str(source)]
+    out = subprocess.run([*trim, "-o", str(tmp_path / "libicudata.so.73")], capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    if "skipped:" in out.stdout:
+        pytest.skip(out.stdout.strip())  # no icupkg (icu-devtools) or no C compiler
+    trimmed = tmp_path / "libicudata.so.73"
+    assert trimmed.stat().st_size < source.stat().st_size / 4, out.stdout
+    sys.path.insert(0, str(PACKAGING))
+    try:
+        from trim_icu import elf_data_symbol  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(PACKAGING))
+    soname, symbol, offset, _size = elf_data_symbol(trimmed)
+    assert (soname, symbol, offset % 16) == ("libicudata.so.73", "icudt73_dat", 0)
+    subprocess.run([*trim, "-o", str(tmp_path / "again.so")], capture_output=True, check=True)
+    assert (tmp_path / "again.so").read_bytes() == trimmed.read_bytes()  # deterministic
+    for name in ("libicuuc.so.73", "libicui18n.so.73"):
+        (tmp_path / name).write_bytes((qt_lib / name).read_bytes())
+    smoke = subprocess.run([sys.executable, "-c", _ICU_SMOKE, str(tmp_path)], capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    # English collation, a Western and a Japanese codec load; an EBCDIC one was dropped
+    assert smoke.stdout.split() == ["True", "True", "True", "False", "True"]

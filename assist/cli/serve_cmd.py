@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--device",
         choices=("auto", "cpu", "cuda"),
         default="auto",
-        help="where the model runs: auto = CUDA when onnxruntime-genai-cuda sees a GPU, else CPU",
+        help="where the model runs: auto = CUDA when onnxruntime-gpu sees a GPU, else CPU",
     )
 
 
@@ -73,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
     threads = settings["runtime.threads"] or None
     device = args.device
     if device == "auto":
-        import onnxruntime_genai as og
+        from assist.runtime.kv_decoder import cuda_available
 
-        device = "cuda" if og.is_cuda_available() else "cpu"
+        device = "cuda" if cuda_available() else "cpu"
     try:
         model = Generator.load(threads=threads, device=device)
     except ModelError as e:

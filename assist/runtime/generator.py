@@ -1,21 +1,24 @@
-"""The local reply generator: SmolLM2 int4 ONNX through onnxruntime-genai, streamed.
+"""The local reply generator: SmolLM2 int4 ONNX through onnxruntime, streamed.
 
 Why it is built this way:
 - Sampling (temperature, top-k, top-p, repetition penalty, seed) is done here in numpy on the
-  logits og returns, and og only runs the model. That lets one og.Generator (and its KV cache)
-  live across requests: a new prompt rewinds the cache to the longest token prefix it shares
-  with the previous one (the system prompt, and the conversation so far when the prompt puts
-  it first) and only the new tail is prefilled (from a fixed chunk boundary, so results do
-  not depend on what ran before). Prefill is what dominates first-token latency
-  on a 2-core CPU, so this is the cheapest big win.
+  logits, and onnxruntime only runs the model (``assist.runtime.kv_decoder``: one session, the
+  KV cache in preallocated buffers; the model is built by onnxruntime-genai's builder, which
+  the app does not load at run time). That lets one cache live across requests: a new
+  prompt rewinds the cache to the longest token prefix it shares with the previous one (the
+  system prompt, and the conversation so far when the prompt puts it first) and only the new
+  tail is prefilled (from a fixed chunk boundary, so results do not depend on what ran
+  before). Prefill is what dominates first-token latency on a 2-core CPU, so this is the
+  cheapest big win.
 - The repetition penalty applies to the generated tokens only, not to the prompt: penalising
   the prompt would push the model away from copying the facts in the macros.
 - The copy bias (``assist.runtime.copying``) nudges the draft to go on with the phrase of the
   answer to adapt it is in; those phrases also drive speculative decoding: the next few tokens
   of the phrase are appended with the sampled one and checked in the same model call, each
   accepted only if sampling its position picks it (so the reply is the one that one token per
-  call would give: the same draws from the same seeded generator). A rejected guess is rewound
-  out of the cache. It needs logits for several positions, which the build provides
+  call would give, the same draws from the same seeded generator, except at near-ties: a
+  several-token call computes logits with other kernels, up to ~0.6 apart). A rejected guess
+  is rewound out of the cache. It needs logits for several positions, which the build provides
   (``models/logits_tail.py``; ``logit_rows`` is probed at load, 1 = one token per call).
   Measured on the app's drafts: 1.35x the tokens per second (``bench/bench_drafts.py``).
 - A damaged artifact turns into ModelError naming the file and the rebuild command.
@@ -27,19 +30,19 @@ from any thread with the ``cancel`` event; it is checked before every model step
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from collections.abc import Generator as TokenStream
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-import onnxruntime_genai as og
 
 from assist.artifacts import Artifact, ModelError, check_files, locate
+from assist.runtime.chat_tokenizer import ChatTokenizer
 from assist.runtime.copying import PhraseCopier, last_turn
+from assist.runtime.kv_decoder import DecoderModel, KVCache, cuda_available
 from assist.runtime.sampling import GenerationStats as GenerationStats
 from assist.runtime.sampling import SamplingParams as SamplingParams
 from assist.runtime.sampling import pick_token as pick_token
@@ -59,11 +62,6 @@ REBUILD = f"rebuild it with `assist models build --force {COMPONENT}`"
 def default_threads() -> int:
     """All cores up to 4: decoding a 135M model stops scaling beyond that."""
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def _session_options(threads: int) -> dict[str, Any]:
-    options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
-    return {"model": {"decoder": {"session_options": options}}}
 
 
 class ReplyModel(Protocol):
@@ -100,48 +98,35 @@ class Generator:
         threads: int | None = None,
         device: str = "cpu",
     ) -> None:
-        """``device``: "cpu", or "cuda" (needs the onnxruntime-genai-cuda package; the int4
-        CPU build runs there too, a CUDA build of the model runs faster)."""
+        """``device``: "cpu", or "cuda" (needs the onnxruntime-gpu package in place of
+        onnxruntime; the int4 CPU build runs there too)."""
         self.model_dir = Path(model_dir)
         self._artifact = artifact
         self._busy = threading.Lock()
-        self._kv: Any = None  # og.Generator holding the KV cache of self._kv_tokens
+        self._kv: KVCache | None = None  # the cache of self._kv_tokens
         self._kv_tokens: list[int] = []
         self.last_stats = GenerationStats()
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda" and not cuda_available():
+            raise ModelError(
+                "the CUDA provider is not available: this onnxruntime is a CPU build or no GPU "
+                "is visible (install onnxruntime-gpu, or use the CPU)"
+            )
         try:
-            config = json.loads((self.model_dir / "genai_config.json").read_text())
-            self.context_length = int(config["search"]["max_length"])
-            og_config = og.Config(str(self.model_dir))
-            # onnxruntime-genai's default thread count gave 1 busy core on the 2-core machine:
-            # setting it explicitly to 2 took decode from 92 to 144 tok/s and prefill from
-            # 960 to 530 ms (354 tokens).
-            og_config.overlay(json.dumps(_session_options(threads or default_threads())))
-            if device == "cuda":
-                if not og.is_cuda_available():
-                    raise ModelError(
-                        "the CUDA provider is not available: this onnxruntime-genai is a CPU "
-                        "build or no GPU is visible (install onnxruntime-genai-cuda, or use "
-                        "the CPU)"
-                    )
-                og_config.clear_providers()
-                og_config.append_provider("cuda")
-            elif device != "cpu":
-                raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-            self._model = og.Model(og_config)
-            self._tokenizer = og.Tokenizer(self._model)
-        except (ModelError, ValueError) as e:
-            if isinstance(e, ModelError) or "device must be" in str(e):
-                raise
+            # threads set explicitly: onnxruntime-genai's default (the runtime before) kept one
+            # core busy on the 2-core machine; 2 took decode from 92 to 144 tok/s and prefill
+            # from 960 to 530 ms (354 tokens).
+            self._model = DecoderModel(self.model_dir, threads or default_threads(), device)
+            self._tokenizer = ChatTokenizer(self.model_dir)
+        except Exception as e:  # onnxruntime, json, tokenizers, jinja2 errors alike
             raise self._damage(e) from None
-        except Exception as e:  # og raises RuntimeError
-            raise self._damage(e) from None
-        self._stop_ids = {int(t) for t in np.asarray(self._tokenizer.eos_token_ids).ravel()}
+        self.context_length = self._model.max_length
+        self._stop_ids = set(self._model.eos_token_ids)
         for text in STOP_TOKENS:
-            ids = np.asarray(self._tokenizer.encode(text)).ravel()
-            if ids.size == 1:
-                self._stop_ids.add(int(ids[0]))
-        turn = np.asarray(self._tokenizer.encode(TURN_START)).ravel()
-        self._turn_start = int(turn[0]) if turn.size == 1 else None  # None: no copy bias
+            if (stop := self._tokenizer.token_id(text)) is not None:
+                self._stop_ids.add(stop)
+        self._turn_start = self._tokenizer.token_id(TURN_START)  # None: no copy bias
         self.logit_rows = self._probe_logit_rows()
 
     @classmethod
@@ -157,17 +142,14 @@ class Generator:
         builder's pruned output layer, ``models.logits_tail.TAIL_ROWS`` for ours (see there),
         more for an unpruned model. Above 1, the generator checks drafted tokens in one step."""
         try:
-            params = og.GeneratorParams(self._model)
-            params.set_search_options(max_length=MAX_DRAFT + 2)
-            probe = og.Generator(self._model, params)
-            probe.append_tokens(np.full(MAX_DRAFT + 1, self._turn_start or 0, dtype=np.int32))
-            out = np.asarray(probe.get_output("logits"))
+            probe = self._model.new_cache(MAX_DRAFT + 2)
+            out = probe.append(np.full(MAX_DRAFT + 1, self._turn_start or 0))
         except Exception:  # no such output: decode one token per step
             return 1
-        if out.ndim != 3 or out.shape[1] != MAX_DRAFT + 1:
+        if out.shape[0] != MAX_DRAFT + 1:
             return 1  # the last position only
         # the widened model zero-fills the rows before its tail
-        return int(np.count_nonzero(np.abs(out[0]).max(axis=1)))
+        return int(np.count_nonzero(np.abs(out).max(axis=1)))
 
     def _damage(self, error: Exception) -> ModelError:
         """Name the damaged file: the manifest's checksums tell which one, else the folder."""
@@ -187,19 +169,18 @@ class Generator:
                 raise ValueError(
                     f"bad chat message {m!r}: need role system/user/assistant and content"
                 )
-        prompt = self._tokenizer.apply_chat_template(
-            json.dumps(messages), add_generation_prompt=True
-        )
-        return np.asarray(self._tokenizer.encode(prompt), dtype=np.int32).ravel()
+        prompt = self._tokenizer.apply_chat_template(messages)
+        return np.asarray(self._tokenizer.encode(prompt), dtype=np.int32)
 
-    def _prefill(self, ids: np.ndarray, cancel: threading.Event | None) -> bool:
+    def _prefill(self, ids: np.ndarray, cancel: threading.Event | None) -> np.ndarray | None:
         """Bring the KV cache to ``ids``, reusing the longest prefix already computed.
 
         The prompt is always run in chunks that start at multiples of PREFILL_CHUNK, and the
         cache is only rewound to such a boundary: every chunk then sees exactly the same
         inputs whatever came before, so a reply does not depend on the previous request
-        (greedy and seeded replies stay reproducible, bit for bit). Returns False if cancelled
-        between chunks (what was computed stays cached for the next request).
+        (greedy and seeded replies stay reproducible, bit for bit). Returns the logits of the
+        next position, or None if cancelled between chunks (what was computed stays cached
+        for the next request).
         """
         shared = 0
         for a, b in zip(self._kv_tokens, ids.tolist(), strict=False):
@@ -208,23 +189,19 @@ class Generator:
             shared += 1
         # at least one token must run to get fresh logits; rewind to a chunk boundary
         shared = (min(shared, ids.size - 1) // PREFILL_CHUNK) * PREFILL_CHUNK
-        if self._kv is None or shared == 0:
-            self._kv = None
-            params = og.GeneratorParams(self._model)
-            params.set_search_options(max_length=self.context_length)
-            self._kv = og.Generator(self._model, params)
-            shared = 0
-        elif shared < len(self._kv_tokens):
-            self._kv.rewind_to(shared)
+        if self._kv is None:
+            self._kv = self._model.new_cache()
+        self._kv.rewind_to(shared)
         self._kv_tokens = self._kv_tokens[:shared]
         self.last_stats.reused_tokens = shared
+        logits = None
         for start in range(shared, ids.size, PREFILL_CHUNK):
             if cancel is not None and cancel.is_set():
-                return False
+                return None
             chunk = ids[start : start + PREFILL_CHUNK]
-            self._kv.append_tokens(chunk)
+            logits = self._kv.append(chunk)[-1]
             self._kv_tokens.extend(chunk.tolist())
-        return True
+        return logits
 
     def stream(
         self,
@@ -256,18 +233,21 @@ class Generator:
             stats = self.last_stats = GenerationStats(prompt_tokens=int(ids.size))
             started = time.perf_counter()
             try:
-                if not self._prefill(ids, cancel):
+                first = self._prefill(ids, cancel)
+                if first is None:
                     return
             except Exception:
                 self._kv, self._kv_tokens = None, []
                 raise
+            kv = self._kv
+            assert kv is not None
             rng = np.random.default_rng(params.seed)
-            decoder = self._tokenizer.create_stream()
+            decoder = self._tokenizer.stream()
             copier = None
             if params.copy_bias and self._turn_start is not None:
                 copier = PhraseCopier(last_turn(ids.tolist(), self._turn_start))
             generated: list[int] = []
-            rows = np.asarray(self._kv.get_logits()).reshape(1, -1)  # the next position's
+            rows = first.reshape(1, -1)  # the next position's
             draft: list[int] = []  # tokens appended after the last one, checked by rows[1:]
             guess = min(2, self.logit_rows - 1)  # how many tokens to draft next time
             while True:
@@ -298,7 +278,7 @@ class Generator:
                     # the model chose otherwise: the draft's later tokens leave the cache
                     keep = len(self._kv_tokens) - len(draft) + j
                     if keep < len(self._kv_tokens):
-                        self._kv.rewind_to(keep)
+                        kv.rewind_to(keep)
                         del self._kv_tokens[keep:]
                     break
                 if draft:  # the whole draft accepted (row j is the one after it): guess more
@@ -308,15 +288,11 @@ class Generator:
                 draft = copier.follow(generated, min(guess, room)) if copier is not None else []
                 step = np.array([generated[-1], *draft], dtype=np.int32)
                 try:
-                    self._kv.append_tokens(step)
-                    out = np.asarray(
-                        self._kv.get_output("logits") if draft else self._kv.get_logits()
-                    )
+                    rows = kv.append(step)
                 except Exception:
                     self._kv, self._kv_tokens = None, []
                     raise
                 self._kv_tokens.extend(step.tolist())
-                rows = out.reshape(-1, out.shape[-1])[-step.size :]
                 stats.model_calls += 1
                 stats.drafted_tokens += len(draft)
         finally:
@@ -337,11 +313,7 @@ class Generator:
         ]
         try:
             ids = self.encode(messages)
-            params = og.GeneratorParams(self._model)
-            params.set_search_options(max_length=ids.size + 2)
-            gen = og.Generator(self._model, params)
-            gen.append_tokens(ids)
-            logits = np.asarray(gen.get_logits())
+            logits = self._model.new_cache(ids.size + 2).append(ids)[-1]
             if logits.size == 0 or not np.isfinite(logits).all():
                 raise RuntimeError("the model produced non-finite logits")
         except Exception as e:
@@ -354,8 +326,12 @@ class Generator:
     def close(self) -> None:
         """Free the KV cache and the model; the object is unusable afterwards."""
         self._kv, self._kv_tokens = None, []
-        self._tokenizer = None
-        self._model = None
+        del self._model, self._tokenizer
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close``: the session, the cache and the tokenizer are released."""
+        return not hasattr(self, "_model")
 
     def __enter__(self) -> Generator:
         return self

@@ -1,12 +1,14 @@
 """The reply generator in a child process, with the same interface as ``Generator``.
 
-Why a process: onnxruntime-genai keeps Python's GIL for the whole of each model call (a
-32-token prefill chunk holds it for 50-150 ms on 2 cores, measured), so in a thread it would
-freeze the desktop app's event loop while a draft is written. In its own process the model
-runs beside the UI instead of between its frames. The child is started with ``spawn`` (no
-inherited Qt or ONNX state), loads the model once and serves one request at a time over a
-pipe; cancelling sets a shared event that the child checks before every model step, exactly
-where the in-process generator checks its own.
+Why a process: the model was first run in a thread, and onnxruntime-genai (then the runtime)
+kept Python's GIL for the whole of each model call (a 32-token prefill chunk held it for
+50-150 ms on 2 cores, measured), freezing the desktop app's event loop while a draft was
+written. onnxruntime's session, used now, releases the GIL, but the process stays: its model
+threads run at a lower OS priority (``_lower_priority``), so on a 2-core machine the UI and the
+analysis win the cores, and a crash or an out-of-memory kill in native code ends only the
+child. The child is started with ``spawn`` (no inherited Qt or ONNX state), loads the model
+once and serves one request at a time over a pipe; cancelling sets a shared event that the
+child checks before every model step, exactly where the in-process generator checks its own.
 
 A child that dies (killed, out of memory) is reported as a ``ModelError`` naming what
 happened; the next request starts a new one.
