@@ -90,7 +90,7 @@ class KVCache:
         where = "cuda" if model.device == "cuda" else "cpu"
         self._binding = model.session.io_binding()
         self._buffers: list[Any] = []  # keep the OrtValues alive as long as the binding
-        self._logits: dict[int, np.ndarray] = {}  # by step length
+        self._logits = np.empty(0, dtype=np.float32)  # see append
         for past, present in model._past:
             buffer = ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, where, 0)
             self._binding.bind_ortvalue_input(past, buffer)
@@ -109,18 +109,18 @@ class KVCache:
         model = self.model
         self._binding.bind_cpu_input(model._ids, ids)
         self._binding.bind_cpu_input(model._mask, np.ones((1, total), dtype=np.int64))
-        # the logits land in an array of this step's shape, reused for steps of the same length
+        # the logits land at the start of one reused buffer, as big as the longest step yet
         # (cheaper than having onnxruntime allocate and wrap all outputs again)
-        out = self._logits.get(ids.shape[1])
-        if out is None:
-            out = np.empty((1, ids.shape[1], model.vocab_size), dtype=np.float32)
-            self._logits[ids.shape[1]] = out
+        size = ids.shape[1] * model.vocab_size
+        if self._logits.size < size:
+            self._logits = np.empty(size, dtype=np.float32)
+        shape = [1, ids.shape[1], model.vocab_size]
         self._binding.bind_output(
-            model._logits, "cpu", 0, np.float32, list(out.shape), out.ctypes.data
+            model._logits, "cpu", 0, np.float32, shape, self._logits.ctypes.data
         )
         model.session.run_with_iobinding(self._binding)
         self.length = total
-        return out[0].copy()
+        return self._logits[:size].reshape(shape[1:]).copy()
 
     def rewind_to(self, length: int) -> None:
         """Forget every token after the first ``length``."""
