@@ -68,14 +68,15 @@ def tie_embedding(model: Any) -> float | None:
     names = [gather.input[0], gather.input[2], gather.input[3], *head.input[1:4]]
     if not all(n in inits for n in names):
         return None
-    table, scales, zeros, weights, head_scales, head_zeros = (
-        numpy_helper.to_array(inits[n]) for n in names
+    rows, cols = inits[names[0]].dims
+    scales, weights, head_scales, head_zeros = (
+        numpy_helper.to_array(inits[n]) for n in (names[1], *names[3:])
     )
     same = [
         np.array_equal(scales, head_scales),
         np.array_equal(_raw_bytes(inits[names[2]]), head_zeros.reshape(-1)),
     ]
-    if not all(same) or table.shape[0] != weights.shape[0]:
+    if not all(same) or rows != weights.shape[0]:
         return None
     ours, theirs = _nibbles(_raw_bytes(inits[names[0]])), _nibbles(weights.reshape(-1))
     if ours.size != theirs.size or np.abs(ours - theirs).max() > 1:
@@ -83,7 +84,6 @@ def tie_embedding(model: Any) -> float | None:
     different = float(np.mean(ours != theirs))
     if different > TIE_MAX_DIFFERENT:
         return None
-    rows, cols = table.shape
     shape = helper.make_tensor("lm_head.tied/shape", 7, [2], [rows, cols // 2])
     packed = "lm_head.tied/packed"
     graph.initializer.append(shape)

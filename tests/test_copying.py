@@ -11,7 +11,7 @@ import pytest
 from assist.overlap import rouge_l
 from assist.prompt import build_reply_messages
 from assist.runtime.copying import PhraseCopier, last_turn
-from assist.runtime.generator import Generator, SamplingParams, pick_token
+from assist.runtime.generator import PREFILL_CHUNK, Generator, SamplingParams, pick_token
 from assist.types import Message
 from models.logits_tail import TAIL_ROWS, widen_logits
 from tests.test_generator import needs_model
@@ -109,8 +109,8 @@ def _same_but_for_a_near_tie(
     assert i is not None, (a, b)  # one is a prefix of the other: a token limit, not a tie
     ids = generator.encode(messages)
     cache = generator._model.new_cache()
-    for start in range(0, ids.size, 32):  # the generator's prefill chunks
-        logits = cache.append(ids[start : start + 32])[-1]
+    for start in range(0, ids.size, PREFILL_CHUNK):  # the generator's prefill chunks
+        logits = cache.append(ids[start : start + PREFILL_CHUNK])[-1]
     for token in tb[:i]:
         logits = cache.append(np.array([token]))[-1]
     assert generator._turn_start is not None

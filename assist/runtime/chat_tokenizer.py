@@ -46,9 +46,6 @@ class ChatTokenizer:
         ids = self.encode(text)
         return ids[0] if len(ids) == 1 else None
 
-    def decode(self, ids: list[int]) -> str:
-        return str(self._tokenizer.decode(ids, skip_special_tokens=False))
-
     def stream(self) -> TextStream:
         """A decoder for one reply: feed it token ids one at a time, get text as it completes
         (a word split over several byte-level tokens comes out once it is whole)."""

@@ -42,7 +42,7 @@ import numpy as np
 from assist.artifacts import Artifact, ModelError, check_files, locate
 from assist.runtime.chat_tokenizer import ChatTokenizer
 from assist.runtime.copying import PhraseCopier, last_turn
-from assist.runtime.kv_decoder import DecoderModel, KVCache, cuda_available
+from assist.runtime.kv_decoder import PROVIDERS, DecoderModel, KVCache, cuda_available
 from assist.runtime.sampling import GenerationStats as GenerationStats
 from assist.runtime.sampling import SamplingParams as SamplingParams
 from assist.runtime.sampling import pick_token as pick_token
@@ -106,7 +106,7 @@ class Generator:
         self._kv: KVCache | None = None  # the cache of self._kv_tokens
         self._kv_tokens: list[int] = []
         self.last_stats = GenerationStats()
-        if device not in ("cpu", "cuda"):
+        if device not in PROVIDERS:
             raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
         if device == "cuda" and not cuda_available():
             raise ModelError(

@@ -24,6 +24,12 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+# where the model can run: the onnxruntime providers for each device the generator offers
+PROVIDERS = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+
 
 def cuda_available() -> bool:
     """Whether this onnxruntime can run on an NVIDIA GPU (the onnxruntime-gpu package)."""
@@ -34,7 +40,7 @@ class DecoderModel:
     """The loaded ONNX session and the shapes of its cache; ``new_cache`` makes a sequence."""
 
     def __init__(self, model_dir: Path, threads: int, device: str = "cpu") -> None:
-        """``device``: "cpu" or "cuda" (needs the onnxruntime-gpu package)."""
+        """``device``: a key of PROVIDERS ("cuda" needs the onnxruntime-gpu package)."""
         config = json.loads((Path(model_dir) / "genai_config.json").read_text())
         decoder = config["model"]["decoder"]
         self.max_length = int(config["search"]["max_length"])
@@ -58,15 +64,9 @@ class DecoderModel:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # the builder leaves an unused constant: not news
-        if device == "cuda":
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        elif device == "cpu":
-            providers = ["CPUExecutionProvider"]
-        else:
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-        self.device = device
+        self.device = device  # a key of PROVIDERS (the generator checks it)
         path = Path(model_dir) / decoder.get("filename", "model.onnx")
-        self.session = ort.InferenceSession(str(path), options, providers=providers)
+        self.session = ort.InferenceSession(str(path), options, providers=PROVIDERS[device])
         wanted = {self._ids, self._mask, *(p for p, _ in self._past)}
         have = {i.name for i in self.session.get_inputs()}
         if wanted - have:
@@ -87,12 +87,11 @@ class KVCache:
         self.max_length = max_length
         self.length = 0
         shape = [1, model.kv_heads, max_length, model.head_size]
-        where = "cuda" if model.device == "cuda" else "cpu"
         self._binding = model.session.io_binding()
         self._buffers: list[Any] = []  # keep the OrtValues alive as long as the binding
         self._logits = np.empty(0, dtype=np.float32)  # see append
         for past, present in model._past:
-            buffer = ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, where, 0)
+            buffer = ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, model.device, 0)
             self._binding.bind_ortvalue_input(past, buffer)
             self._binding.bind_ortvalue_output(present, buffer)
             self._buffers.append(buffer)
